@@ -5,9 +5,9 @@ export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { ErrorCode, isRetryable, isRpcxError, RpcxError, type RpcxErrorOptions } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
 export {
-  type Metadata,
   MessageStatusType,
   MessageType,
+  type Metadata,
   MetadataKey,
   type RpcxMessage,
 } from './message.js';

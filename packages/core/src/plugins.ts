@@ -40,14 +40,28 @@ export interface ServerPlugin {
   postConnClose?(conn: ConnectionInfo): Awaitable<void>;
   preReadRequest?(conn: ConnectionInfo): Awaitable<void>;
   /** Sees every decoded request, and decode failures; throwing rejects the request. */
-  postReadRequest?(conn: ConnectionInfo, request: RpcxMessage | undefined, error?: Error): Awaitable<void>;
+  postReadRequest?(
+    conn: ConnectionInfo,
+    request: RpcxMessage | undefined,
+    error?: Error,
+  ): Awaitable<void>;
   preHandleRequest?(conn: ConnectionInfo, request: RpcxMessage): Awaitable<void>;
   /** May return replacement arguments; throwing fails the call without running it. */
   preCall?(call: CallInfo, args: unknown): Awaitable<unknown>;
   /** May return a replacement reply; throwing replaces the outcome with that error. */
   postCall?(call: CallInfo, args: unknown, reply: unknown, error?: Error): Awaitable<unknown>;
-  preWriteResponse?(conn: ConnectionInfo, request: RpcxMessage, response: RpcxMessage | undefined, error?: Error): Awaitable<void>;
-  postWriteResponse?(conn: ConnectionInfo, request: RpcxMessage, response: RpcxMessage | undefined, error?: Error): Awaitable<void>;
+  preWriteResponse?(
+    conn: ConnectionInfo,
+    request: RpcxMessage,
+    response: RpcxMessage | undefined,
+    error?: Error,
+  ): Awaitable<void>;
+  postWriteResponse?(
+    conn: ConnectionInfo,
+    request: RpcxMessage,
+    response: RpcxMessage | undefined,
+    error?: Error,
+  ): Awaitable<void>;
   /** Server push: before and after the message is written. */
   preWriteRequest?(conn: ConnectionInfo, message: RpcxMessage): Awaitable<void>;
   postWriteRequest?(conn: ConnectionInfo, message: RpcxMessage, error?: Error): Awaitable<void>;

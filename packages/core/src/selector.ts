@@ -1,5 +1,5 @@
-import type { Metadata } from './message.js';
 import type { ServiceEndpoint } from './discovery.js';
+import type { Metadata } from './message.js';
 
 /** What a selector may look at to pick a server for one call. */
 export interface SelectContext {

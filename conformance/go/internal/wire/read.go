@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -21,6 +22,11 @@ func ReadFrame(r io.Reader) (*protocol.Message, []byte, Layout, error) {
 		if err == io.EOF && raw.Len() > 0 {
 			err = io.ErrUnexpectedEOF
 		}
+		if complete(raw.Bytes()) {
+			// All bytes were there: rpcx rejected the content (metadata,
+			// compressor, gzip stream), not a short read.
+			err = fmt.Errorf("rpcx rejected the frame: %w", err)
+		}
 		return nil, raw.Bytes(), Layout{}, err
 	}
 	layout, err := ParseLayout(raw.Bytes())
@@ -28,4 +34,9 @@ func ReadFrame(r io.Reader) (*protocol.Message, []byte, Layout, error) {
 		return nil, raw.Bytes(), Layout{}, fmt.Errorf("rpcx decoded the frame but %w", err)
 	}
 	return msg, raw.Bytes(), layout, nil
+}
+
+// complete reports whether raw holds the whole frame its totalLen announces.
+func complete(raw []byte) bool {
+	return len(raw) >= 16 && uint64(len(raw)) == 16+uint64(binary.BigEndian.Uint32(raw[12:16]))
 }

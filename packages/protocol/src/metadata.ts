@@ -1,0 +1,54 @@
+/**
+ * The metadata block (spec §1.5): pairs of `uint32 keyLen, key, uint32 valueLen, value`, no
+ * count, order not significant. Decoded maps have no prototype, so a `__proto__` key is just a key.
+ */
+import { ErrorCode, type Metadata, RpcxError } from '@rpcx/core';
+
+const MISSING = 'wrong metadata lines. some keys or values are missing';
+
+/** Byte length of the encoded block, for sizing the frame before writing. */
+export function metadataByteLength(metadata: Metadata): number {
+  let length = 0;
+  for (const key in metadata) {
+    length += 8 + Buffer.byteLength(key) + Buffer.byteLength(metadata[key]!);
+  }
+  return length;
+}
+
+/** Writes the block at `offset`; returns the offset after it. */
+export function writeMetadata(target: Buffer, offset: number, metadata: Metadata): number {
+  let at = offset;
+  for (const key in metadata) {
+    at = writeString(target, at, key);
+    at = writeString(target, at, metadata[key]!);
+  }
+  return at;
+}
+
+function writeString(target: Buffer, offset: number, value: string): number {
+  const length = target.write(value, offset + 4, 'utf8');
+  target.writeUInt32BE(length, offset);
+  return offset + 4 + length;
+}
+
+/** Reads a block of `length` bytes at `offset`. */
+export function readMetadata(source: Buffer, offset: number, length: number): Metadata {
+  const metadata: Metadata = Object.create(null);
+  const end = offset + length;
+  let at = offset;
+  while (at < end) {
+    if (end - at < 4) throw new RpcxError(ErrorCode.Protocol, MISSING);
+    const keyLength = source.readUInt32BE(at);
+    at += 4;
+    // Go's check: after the key there must still be room for the value's length.
+    if (keyLength > end - at - 4) throw new RpcxError(ErrorCode.Protocol, MISSING);
+    const key = source.toString('utf8', at, at + keyLength);
+    at += keyLength;
+    const valueLength = source.readUInt32BE(at);
+    at += 4;
+    if (valueLength > end - at) throw new RpcxError(ErrorCode.Protocol, MISSING);
+    metadata[key] = source.toString('utf8', at, at + valueLength);
+    at += valueLength;
+  }
+  return metadata;
+}
