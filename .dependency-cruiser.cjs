@@ -6,6 +6,13 @@ const notSpec = '\\.spec\\.ts$|/test-support/';
 module.exports = {
   forbidden: [
     {
+      name: 'no-unresolvable',
+      comment: 'An import that does not resolve is a dependency missing from package.json.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},
