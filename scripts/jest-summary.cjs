@@ -4,7 +4,9 @@ const { readFileSync } = require('node:fs');
 
 const results = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const skipped = results.numPendingTests + results.numTodoTests;
-console.log(`jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped`);
+console.log(
+  `jest: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped`,
+);
 if (results.numTotalTests === 0) {
   console.error('jest ran no test');
   process.exit(1);

@@ -3,11 +3,12 @@
  *   TS → Go: frames written by our encoder are decoded by Go's `protocol.Read`, piped and over TCP;
  *   Go → TS: frames Go encodes now (framegen, and vectorgen into a fresh directory) are decoded here.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { decodeMessage, encodeMessage, FrameDecoder } from '@rpcx/protocol';
 import { goBin, jsonLines, runGo } from './support/go-tools.js';
 import {
@@ -25,15 +26,32 @@ const vectors = loadVectors();
 /** Extra cases beyond the vectors: a big gzip payload, unicode everywhere, seq edges. */
 const extraCases: ExpectedFields[] = [
   {
-    version: 0, messageType: 0, heartbeat: false, oneway: false, compressType: 1, messageStatusType: 0,
-    serializeType: 1, seq: '18446744073709551614', servicePath: 'Большой', serviceMethod: '上传',
+    version: 0,
+    messageType: 0,
+    heartbeat: false,
+    oneway: false,
+    compressType: 1,
+    messageStatusType: 0,
+    serializeType: 1,
+    seq: '18446744073709551614',
+    servicePath: 'Большой',
+    serviceMethod: '上传',
     metadata: { '🔑': '✓', a: '', '': 'empty key', __AUTH: 'token' },
     payloadHex: Buffer.from(JSON.stringify({ data: 'x'.repeat(200_000) })).toString('hex'),
   },
   {
-    version: 7, messageType: 1, heartbeat: true, oneway: true, compressType: 0, messageStatusType: 1,
-    serializeType: 15, seq: '9007199254740993', servicePath: '', serviceMethod: '',
-    metadata: {}, payloadHex: '',
+    version: 7,
+    messageType: 1,
+    heartbeat: true,
+    oneway: true,
+    compressType: 0,
+    messageStatusType: 1,
+    serializeType: 15,
+    seq: '9007199254740993',
+    servicePath: '',
+    serviceMethod: '',
+    metadata: {},
+    payloadHex: '',
   },
 ];
 
@@ -50,7 +68,9 @@ describe('TS → Go', () => {
   });
 
   it('Go decodes our frames from a TCP connection, written in small pieces', async () => {
-    const child = spawn(goBin('framedecode'), ['-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(goBin('framedecode'), ['-listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stdout: Buffer[] = [];
     const listening = new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
@@ -59,15 +79,22 @@ describe('TS → Go', () => {
         if (match) resolve(match[1]!);
       });
       child.on('error', reject);
-      child.on('close', (code) => reject(new Error(`framedecode exited with ${code} before listening`)));
+      child.on('close', (code) =>
+        reject(new Error(`framedecode exited with ${code} before listening`)),
+      );
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const address = await listening;
-    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(':')),
+      Number(address.slice(address.lastIndexOf(':') + 1)),
+    ];
     expect(host).toBe('127.0.0.1');
 
     const socket = createConnection({ host, port });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      socket.once('connect', resolve).once('error', reject),
+    );
     const stream = Buffer.concat(frames);
     for (let at = 0; at < stream.length; at += 4093) socket.write(stream.subarray(at, at + 4093));
     socket.end();
@@ -105,7 +132,11 @@ describe('Go → TS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rpcx-vectors-'));
     const protoDir = mkdtempSync(join(tmpdir(), 'rpcx-proto-'));
     try {
-      const result = await runGo('vectorgen', ['-out', dir, '-proto-out', protoDir], Buffer.alloc(0));
+      const result = await runGo(
+        'vectorgen',
+        ['-out', dir, '-proto-out', protoDir],
+        Buffer.alloc(0),
+      );
       expect(result.code).toBe(0);
       const fresh = loadVectors(dir);
       expect(fresh.map((v) => v.name)).toEqual(vectors.map((v) => v.name));

@@ -11,9 +11,21 @@ describe('golden vectors from Go rpcx', () => {
   it('cover what the foundation promises', () => {
     const names = vectors.map((v) => v.name);
     for (const required of [
-      'request-raw', 'request-json', 'request-protobuf', 'request-protobuf-bench', 'request-msgpack',
-      'request-gzip', 'response-gzip', 'request-heartbeat', 'response-heartbeat', 'request-oneway',
-      'response-error', 'request-metadata', 'message-empty', 'request-seq-max', 'request-seq-2p53plus1',
+      'request-raw',
+      'request-json',
+      'request-protobuf',
+      'request-protobuf-bench',
+      'request-msgpack',
+      'request-gzip',
+      'response-gzip',
+      'request-heartbeat',
+      'response-heartbeat',
+      'request-oneway',
+      'response-error',
+      'request-metadata',
+      'message-empty',
+      'request-seq-max',
+      'request-seq-2p53plus1',
       'push-server',
     ]) {
       expect(names).toContain(required);
@@ -26,7 +38,9 @@ describe('golden vectors from Go rpcx', () => {
     it('decodes to the fields Go encoded', () => {
       const message = decodeMessage(frame);
       expect(fieldsOf(message)).toEqual(withoutWireLength(vector.expect));
-      const wirePayloadLength = frame.readUInt32BE(frame.length - (vector.expect.wirePayloadLength ?? 0) - 4);
+      const wirePayloadLength = frame.readUInt32BE(
+        frame.length - (vector.expect.wirePayloadLength ?? 0) - 4,
+      );
       expect(wirePayloadLength).toBe(vector.expect.wirePayloadLength);
     });
 

@@ -23,7 +23,11 @@ export interface RunResult {
 }
 
 /** Runs a Go program with `input` on stdin; resolves when it exits (or fails after 30 s). */
-export function runGo(program: Parameters<typeof goBin>[0], args: string[], input: Buffer): Promise<RunResult> {
+export function runGo(
+  program: Parameters<typeof goBin>[0],
+  args: string[],
+  input: Buffer,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(goBin(program), args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];

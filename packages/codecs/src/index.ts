@@ -1,1 +1,3 @@
-export {};
+export { CodecRegistry, createCodecRegistry, defaultCodecs } from './codec-registry.js';
+export { jsonCodec } from './json.js';
+export { rawCodec } from './raw.js';

@@ -1,1 +1,1 @@
-export {};
+export { type CodecContractOptions, describeCodecContract } from './codec-contract.js';

@@ -1,1 +1,1 @@
-export {};
+export { createMsgpackCodec, type MsgpackCodecOptions, msgpackCodec } from './msgpack-codec.js';
