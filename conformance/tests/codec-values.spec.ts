@@ -53,16 +53,22 @@ describe('Go payloads through our codecs', () => {
     expect(new Set(withValues.map((v) => v.expect.serializeType))).toEqual(new Set([0, 1, 2, 3]));
   });
 
-  it.each(withValues.map((v) => [v.name, v] as const))('%s decodes to the Go value', (_name, vector) => {
-    const { payload } = decodeMessage(Buffer.from(vector.hex, 'hex'));
-    expect(normalise(decodePayload(vector, payload))).toEqual(vector.value);
-  });
+  it.each(withValues.map((v) => [v.name, v] as const))(
+    '%s decodes to the Go value',
+    (_name, vector) => {
+      const { payload } = decodeMessage(Buffer.from(vector.hex, 'hex'));
+      expect(normalise(decodePayload(vector, payload))).toEqual(vector.value);
+    },
+  );
 
   it.each([
     ['request-json', () => jsonCodec.encode({ A: 10, B: 20 })],
     ['request-msgpack', () => msgpackCodec.encode({ A: 10, B: 20 })],
     ['response-msgpack', () => msgpackCodec.encode({ C: 200 })],
-    ['request-protobuf', () => protobufCodec.encode({ a: 10, b: 20 }, protobufTypes['request-protobuf'])],
+    [
+      'request-protobuf',
+      () => protobufCodec.encode({ a: 10, b: 20 }, protobufTypes['request-protobuf']),
+    ],
     [
       'request-protobuf-bench',
       () => {
