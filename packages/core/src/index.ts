@@ -1,6 +1,8 @@
 export type { CallOptions } from './call-options.js';
+export type { ClientPlugin } from './client-plugin.js';
 export { type Codec, SerializeType } from './codec.js';
 export { type Compressor, CompressType } from './compressor.js';
+export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { ErrorCode, isRetryable, isRpcxError, RpcxError, type RpcxErrorOptions } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
@@ -11,11 +13,6 @@ export {
   MetadataKey,
   type RpcxMessage,
 } from './message.js';
-export type {
-  CallInfo,
-  ClientPlugin,
-  ConnectionInfo,
-  RegistryPlugin,
-  ServerPlugin,
-} from './plugins.js';
+export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
 export type { SelectContext, Selector } from './selector.js';
+export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';

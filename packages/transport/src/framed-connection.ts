@@ -1,0 +1,188 @@
+/**
+ * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
+ * frames reach `onFrame`; a framing error closes this connection only. Writing: frames written
+ * in one event-loop turn leave in one `writev` (cork now, uncork at the end of the turn), and
+ * when the peer reads slowly the caller is told (`write` returns false, `drained()` waits) — a
+ * server can also stop reading requests until the responses have drained.
+ */
+import type { Socket } from 'node:net';
+import { ErrorCode, RpcxError } from '@rpcx/core';
+import { FrameDecoder, type FrameLimits } from '@rpcx/protocol';
+import { toRpcxError } from './socket-errors.js';
+
+export interface FramedConnectionOptions {
+  /** Receives each whole frame, a view into the received bytes. */
+  onFrame: (frame: Buffer) => void;
+  /** Called once, after the socket closed; `error` is why, or undefined for an orderly close. */
+  onClose?: (error: RpcxError | undefined) => void;
+  limits?: Partial<Pick<FrameLimits, 'maxFrameLength'>>;
+  /** Close when no byte arrives for this long (ms); 0 = never. */
+  idleTimeoutMs?: number;
+  /** Close when a frame that has started does not complete within this time (ms); 0 = never. */
+  frameTimeoutMs?: number;
+  /** Stop reading while the peer is not reading our writes (servers: bounds queued responses). */
+  pauseReadsWhileBackpressured?: boolean;
+}
+
+let nextConnectionId = 1;
+
+export class FramedConnection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  private readonly decoder: FrameDecoder;
+  private corked = false;
+  private closeError: RpcxError | undefined;
+  private isClosed = false;
+  private readsStopped = false;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: FramedConnectionOptions,
+  ) {
+    this.decoder = new FrameDecoder(options.limits);
+    this.remoteAddress = describeEnd(socket.remoteAddress, socket.remotePort);
+    this.localAddress = describeEnd(socket.localAddress, socket.localPort);
+
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) =>
+      this.fail(toRpcxError(error, `connection ${this.remoteAddress}`)),
+    );
+    socket.on('drain', () => this.onDrain());
+    socket.on('close', () => this.onSocketClose());
+    if (options.idleTimeoutMs) {
+      socket.setTimeout(options.idleTimeoutMs, () =>
+        this.destroy(
+          new RpcxError(
+            ErrorCode.Timeout,
+            `connection ${this.remoteAddress} idle for ${options.idleTimeoutMs} ms`,
+          ),
+        ),
+      );
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed || this.socket.destroyed;
+  }
+
+  /** True while the peer is not keeping up with our writes. */
+  get backpressured(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /**
+   * Queues one whole frame. Returns false when the peer is not keeping up: wait for `drained()`
+   * before writing more. Writes after close are dropped (the close was already reported).
+   */
+  write(frame: Uint8Array): boolean {
+    if (this.closed) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => this.uncork());
+    }
+    const ok = this.socket.write(frame);
+    if (!ok && this.options.pauseReadsWhileBackpressured) this.socket.pause();
+    return ok;
+  }
+
+  /** Resolves when the write buffer has drained (at once if it has), or the connection closed. */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Stops reading requests (graceful shutdown); written responses still go out. */
+  stopReading(): void {
+    this.readsStopped = true;
+    this.socket.pause();
+  }
+
+  /** Sends what is queued, then closes the socket. */
+  close(error?: RpcxError): void {
+    if (this.closed) return;
+    this.closeError ??= error;
+    this.uncork();
+    this.socket.end();
+    // A peer that never reads would keep the socket half-open forever.
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+  }
+
+  /** Closes at once, dropping what is queued. */
+  destroy(error?: RpcxError): void {
+    this.closeError ??= error;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.readsStopped) return;
+    try {
+      this.decoder.push(chunk, this.options.onFrame);
+    } catch (error) {
+      this.destroy(toRpcxError(error, `connection ${this.remoteAddress}`));
+      return;
+    }
+    this.watchFrameTime();
+  }
+
+  /** Arms the frame timer when a frame has started and stops it once nothing is pending. */
+  private watchFrameTime(): void {
+    const timeout = this.options.frameTimeoutMs;
+    if (!timeout) return;
+    if (this.decoder.bufferedBytes === 0) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (this.frameTimer === undefined) {
+      this.frameTimer = setTimeout(() => {
+        this.destroy(
+          new RpcxError(
+            ErrorCode.Timeout,
+            `connection ${this.remoteAddress} sent part of a frame and stalled for ${timeout} ms`,
+          ),
+        );
+      }, timeout);
+    }
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private onDrain(): void {
+    if (this.options.pauseReadsWhileBackpressured && !this.readsStopped) this.socket.resume();
+    this.releaseDrainWaiters();
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private fail(error: RpcxError): void {
+    this.closeError ??= error;
+  }
+
+  private onSocketClose(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearTimeout(this.frameTimer);
+    this.releaseDrainWaiters();
+    this.options.onClose?.(this.closeError);
+  }
+}
+
+function describeEnd(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return 'unix socket'; // unix sockets have no address
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

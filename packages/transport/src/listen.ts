@@ -1,0 +1,89 @@
+/** Listens on an rpcx address and hands over each accepted socket. */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { ErrorCode, RpcxError } from '@rpcx/core';
+import { formatAddress, parseAddress, type RpcxAddress } from './address.js';
+import { toRpcxError } from './socket-errors.js';
+
+export interface ListenOptions {
+  /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too). */
+  tls?: TlsOptions;
+  backlog?: number;
+  /** Told about TLS handshakes that failed (the connection never reaches `onConnection`). */
+  onHandshakeError?: (error: RpcxError) => void;
+}
+
+export interface Listener {
+  /** The bound address, with the real port when port 0 was asked for. */
+  readonly address: string;
+  /** Stops accepting; open connections are not touched. */
+  close(): Promise<void>;
+}
+
+export function listen(
+  target: string | RpcxAddress,
+  onConnection: (socket: Socket) => void,
+  options: ListenOptions = {},
+): Promise<Listener> {
+  const address = typeof target === 'string' ? parseAddress(target) : target;
+  const context = `listen ${formatAddress(address)}`;
+  const useTls =
+    address.network === 'tls' || (address.network !== 'unix' && options.tls !== undefined);
+  if (useTls && options.tls === undefined) {
+    return Promise.reject(
+      new RpcxError(
+        ErrorCode.InvalidArgument,
+        `${context}: a tls address needs tls options (key and cert)`,
+      ),
+    );
+  }
+
+  let server: Server;
+  if (useTls) {
+    const tlsServer = createTlsServer(options.tls!, onConnection);
+    tlsServer.on('tlsClientError', (error) =>
+      options.onHandshakeError?.(toRpcxError(error, 'tls handshake')),
+    );
+    server = tlsServer;
+  } else {
+    server = createServer({ noDelay: true }, onConnection);
+  }
+
+  return new Promise<Listener>((resolve, reject) => {
+    server.once('error', (error) => reject(toRpcxError(error, context)));
+    const ready = () => resolve(new NodeListener(server, boundAddress(server, address)));
+    if (address.network === 'unix')
+      server.listen({ path: address.path, backlog: options.backlog }, ready);
+    else
+      server.listen(
+        {
+          host: address.host,
+          port: address.port,
+          backlog: options.backlog,
+          ipv6Only: address.network === 'tcp6',
+        },
+        ready,
+      );
+  });
+}
+
+function boundAddress(server: Server, requested: RpcxAddress): string {
+  if (requested.network === 'unix') return formatAddress(requested);
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound !== null ? bound.port : requested.port;
+  return formatAddress({ ...requested, port });
+}
+
+class NodeListener implements Listener {
+  constructor(
+    private readonly server: Server,
+    readonly address: string,
+  ) {}
+
+  close(): Promise<void> {
+    // net.Server#close calls back only once every connection has ended; the listening socket
+    // itself is released at once, which is all this promises.
+    if (this.server.listening) this.server.close(() => {});
+    return Promise.resolve();
+  }
+}
