@@ -62,7 +62,10 @@ export class DeadlineQueue<T> {
 
   private arm(): void {
     const first = this.heap[0];
-    if (first === undefined) return this.disarm();
+    if (first === undefined) {
+      this.disarm();
+      return;
+    }
     clearTimeout(this.timer);
     this.armedFor = first.deadline;
     this.timer = setTimeout(
