@@ -89,7 +89,9 @@ function selectSuites(names: string[]): SuiteDefinition[] {
   return names.map((name) => {
     const suite = SUITES.find((candidate) => candidate.name === name);
     if (suite === undefined) {
-      throw new UsageError(`unknown suite "${name}"; one of: ${SUITES.map((s) => s.name)}`);
+      throw new UsageError(
+        `unknown suite "${name}"; one of: ${SUITES.map((s) => s.name).join(', ')}`,
+      );
     }
     return suite;
   });

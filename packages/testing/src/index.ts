@@ -1,1 +1,2 @@
 export { type CodecContractOptions, describeCodecContract } from './codec-contract.js';
+export { createTlsFixture, type TlsFixture } from './tls-fixture.js';

@@ -13,7 +13,11 @@ const setupErrors = new Set(['EADDRINUSE', 'EACCES', 'EINVAL', 'ERR_INVALID_ARG_
 export function toRpcxError(error: unknown, context: string): RpcxError {
   if (isRpcxError(error)) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  // Duck-typed: errors from Node core may come from another realm (e.g. under jest).
+  const message =
+    typeof (error as Error | undefined)?.message === 'string'
+      ? (error as Error).message
+      : String(error);
   if (code === 'ABORT_ERR') {
     return new RpcxError(ErrorCode.Canceled, `${context}: canceled`, { cause: error });
   }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/rpcx-ts/conformance/internal/protoschema"
 	"github.com/smallnest/rpcx/client"
 	"github.com/smallnest/rpcx/server"
 	"github.com/smallnest/rpcx/share"
@@ -176,10 +177,7 @@ func realClientFrames(opt client.Option, calls []call) ([][]byte, error) {
 // client.heartbeat makes, with a fixed time).
 func crossCheckClient() error {
 	hb := heartbeatNanos
-	argsPB, err := newArithArgs(10, 20)
-	if err != nil {
-		return err
-	}
+	argsPB := protoschema.NewArithArgs(10, 20)
 	bench, _, err := newBenchMessage()
 	if err != nil {
 		return err

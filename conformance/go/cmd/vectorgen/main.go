@@ -11,6 +11,7 @@ import (
 	stdlog "log"
 	"os"
 
+	"github.com/rpcx-ts/conformance/internal/protoschema"
 	rpcxlog "github.com/smallnest/rpcx/log"
 	"github.com/smallnest/rpcx/protocol"
 )
@@ -52,7 +53,7 @@ func run(out, protoOut string) error {
 	}
 	fmt.Printf("wrote %d vectors to %s\n", len(vectors), out)
 	if protoOut != "" {
-		if err := writeProtoFiles(protoOut); err != nil {
+		if err := protoschema.WriteProtoFiles(protoOut); err != nil {
 			return err
 		}
 		fmt.Printf("wrote arith.proto, bench.proto to %s\n", protoOut)

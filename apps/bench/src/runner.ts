@@ -1,0 +1,85 @@
+/**
+ * Runs one suite with tinybench. Each tinybench iteration calls a task's `run` once, which does
+ * `opsPerRun` operations; the iteration reports the mean duration of one operation as its sample
+ * (`overriddenDuration`) and the whole duration as its cost against the time budget
+ * (`overriddenIterationCost`). Latency statistics are therefore per operation (per frame for the
+ * frame decoder) and are not skewed by the cost of reading the clock.
+ */
+import { Bench, type FnReturnedObject, type Statistics } from 'tinybench';
+import type { SuiteDefinition } from './suite.js';
+
+export interface RunOptions {
+  /** Time budget per task, in milliseconds. */
+  time: number;
+  /** Warmup budget per task, in milliseconds. */
+  warmupTime: number;
+}
+
+export interface TaskReport {
+  name: string;
+  unit: string;
+  opsPerRun: number;
+  /** Operations per second over the whole measured time: 1 s / mean latency. */
+  opsPerSecond: number;
+  /** Mean latency of one operation, in nanoseconds. */
+  meanNs: number;
+  /** Relative margin of error of the mean (95 %), in percent. */
+  rme: number;
+  /** Samples taken (tinybench iterations, each of `opsPerRun` operations). */
+  samples: number;
+  /** tinybench's latency statistics, in milliseconds per operation. */
+  latency: Statistics;
+  /** tinybench's throughput statistics, in operations per second. */
+  throughput: Statistics;
+}
+
+export interface SuiteReport {
+  name: string;
+  title: string;
+  notes: string[];
+  tasks: TaskReport[];
+}
+
+export async function runSuite(
+  definition: SuiteDefinition,
+  options: RunOptions,
+): Promise<SuiteReport> {
+  const suite = definition.create();
+  const bench = new Bench({
+    name: definition.name,
+    time: options.time,
+    warmupTime: options.warmupTime,
+    throws: true,
+  });
+  for (const task of suite.tasks) {
+    bench.add(task.name, (): FnReturnedObject => {
+      const start = bench.now();
+      task.run();
+      const elapsed = bench.now() - start;
+      return { overriddenDuration: elapsed / task.opsPerRun, overriddenIterationCost: elapsed };
+    });
+  }
+  await bench.run();
+
+  const tasks = suite.tasks.map((task): TaskReport => {
+    task.verify?.();
+    const result = bench.getTask(task.name)?.result;
+    if (result === undefined || result.state !== 'completed') {
+      const reason = result?.state === 'errored' ? `: ${result.error.message}` : '';
+      throw new Error(`${definition.name} / ${task.name} did not complete${reason}`);
+    }
+    const { latency, throughput } = result;
+    return {
+      name: task.name,
+      unit: task.unit,
+      opsPerRun: task.opsPerRun,
+      opsPerSecond: latency.mean > 0 ? 1000 / latency.mean : 0,
+      meanNs: latency.mean * 1e6,
+      rme: latency.rme,
+      samples: latency.samplesCount,
+      latency,
+      throughput,
+    };
+  });
+  return { name: definition.name, title: definition.title, notes: suite.notes, tasks };
+}

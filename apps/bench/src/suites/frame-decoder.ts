@@ -1,0 +1,91 @@
+/**
+ * The read side of a connection: a stream of `Hello.Say` request frames fed to a FrameDecoder in
+ * 64 KiB chunks, as a socket delivers them, so frames straddle chunk boundaries. Each run pushes
+ * the whole stream (1000 frames) and the numbers are per frame. The second task also decodes
+ * every frame into a Message, which is what a server's read loop does.
+ */
+import { decodeMessage, encodeMessage, FrameDecoder } from '@rpcx/protocol';
+import { benchPayload, createBenchRequest } from '../bench-frame.js';
+import { type BenchTask, check, type SuiteDefinition, sink } from '../suite.js';
+
+const FRAMES_PER_RUN = 1000;
+const CHUNK_SIZE = 64 * 1024;
+
+export const frameDecoderSuite: SuiteDefinition = {
+  name: 'frame-decoder',
+  title: `FrameDecoder: ${FRAMES_PER_RUN} request frames in 64 KiB chunks`,
+  create() {
+    const payload = benchPayload();
+    const frames = Array.from({ length: FRAMES_PER_RUN }, (_, i) =>
+      encodeMessage(createBenchRequest(i + 1, payload)),
+    );
+    const stream = Buffer.concat(frames);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += CHUNK_SIZE) {
+      chunks.push(stream.subarray(at, at + CHUNK_SIZE));
+    }
+    const straddling = countStraddling(frames, CHUNK_SIZE);
+
+    // The stream as the decoder splits it must be the frames that went in.
+    let seq = 0;
+    new FrameDecoder().push(stream, (frame) => {
+      seq++;
+      check(decodeMessage(frame).seq === BigInt(seq), `frame ${seq} decodes with a wrong seq`);
+    });
+    check(seq === FRAMES_PER_RUN, `the stream splits into ${seq} frames`);
+
+    const frameLength = frames[0]!.length;
+    return {
+      notes: [
+        `stream: ${FRAMES_PER_RUN} frames × ${frameLength} B = ${stream.length.toLocaleString('en-US')} B in ` +
+          `${chunks.length} chunks; ${straddling} frames straddle a chunk boundary`,
+        `one sample = the whole stream; mean and rate are per frame`,
+      ],
+      tasks: [
+        streamTask('FrameDecoder.push', chunks, (frame) => sink(frame.length)),
+        streamTask('FrameDecoder.push + decodeMessage', chunks, (frame) =>
+          sink(decodeMessage(frame).payload.length),
+        ),
+      ],
+    };
+  },
+};
+
+/** A task pushing every chunk through one long-lived decoder, as one connection would. */
+function streamTask(name: string, chunks: Buffer[], onFrame: (frame: Buffer) => void): BenchTask {
+  const decoder = new FrameDecoder();
+  let runs = 0;
+  let delivered = 0;
+  const handler = (frame: Buffer): void => {
+    delivered++;
+    onFrame(frame);
+  };
+  return {
+    name,
+    unit: 'frame',
+    opsPerRun: FRAMES_PER_RUN,
+    run() {
+      runs++;
+      for (const chunk of chunks) decoder.push(chunk, handler);
+    },
+    verify() {
+      check(
+        delivered === runs * FRAMES_PER_RUN,
+        `${name}: ${delivered} frames in ${runs} runs, expected ${FRAMES_PER_RUN} per run`,
+      );
+      check(decoder.bufferedBytes === 0, `${name}: the decoder holds a partial frame`);
+    },
+  };
+}
+
+/** Frames whose bytes lie in more than one chunk. */
+function countStraddling(frames: Buffer[], chunkSize: number): number {
+  let count = 0;
+  let start = 0;
+  for (const frame of frames) {
+    const end = start + frame.length;
+    if (Math.floor(start / chunkSize) !== Math.floor((end - 1) / chunkSize)) count++;
+    start = end;
+  }
+  return count;
+}

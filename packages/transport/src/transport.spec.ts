@@ -1,0 +1,266 @@
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, RpcxError } from '@rpcx/core';
+import { encodeMessage, Message } from '@rpcx/protocol';
+import { createTlsFixture, type TlsFixture } from '@rpcx/testing';
+import { dial } from './dial.js';
+import { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
+import { type Listener, listen } from './listen.js';
+
+function frame(servicePath: string, size = 0): Buffer {
+  return encodeMessage(
+    new Message({ servicePath, serviceMethod: 'M', payload: Buffer.alloc(size, 1) }),
+  );
+}
+
+/** A listener whose accepted sockets become FramedConnections that echo every frame. */
+async function echoServer(
+  address: string,
+  extra: Partial<FramedConnectionOptions> = {},
+  tls?: TlsFixture,
+) {
+  const closed: Array<RpcxError | undefined> = [];
+  const connections: FramedConnection[] = [];
+  const listener = await listen(
+    address,
+    (socket) => {
+      const conn: FramedConnection = new FramedConnection(socket, {
+        onFrame: (f) => conn.write(Buffer.from(f)),
+        onClose: (error) => closed.push(error),
+        ...extra,
+      });
+      connections.push(conn);
+    },
+    tls ? { tls: { key: tls.key, cert: tls.cert } } : {},
+  );
+  return { listener, closed, connections };
+}
+
+function collect(socket: Socket, options: Partial<FramedConnectionOptions> = {}) {
+  const frames: Buffer[] = [];
+  const conn = new FramedConnection(socket, {
+    onFrame: (f) => frames.push(Buffer.from(f)),
+    ...options,
+  });
+  return { conn, frames };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('dial, listen and framed connections', () => {
+  const listeners: Listener[] = [];
+  afterEach(async () => {
+    await Promise.all(listeners.splice(0).map((l) => l.close()));
+  });
+
+  it('exchange frames over tcp, reporting the real port', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0');
+    listeners.push(server.listener);
+    expect(server.listener.address).toMatch(/^tcp@127\.0\.0\.1:\d+$/);
+    expect(server.listener.address).not.toBe('tcp@127.0.0.1:0');
+
+    const { conn, frames } = collect(await dial(server.listener.address));
+    const sent = [frame('a'), frame('b', 100_000), frame('c')];
+    for (const f of sent) conn.write(f);
+    await until(() => frames.length === 3);
+    expect(frames).toEqual(sent);
+    conn.close();
+  });
+
+  it('exchange frames over a unix socket', async () => {
+    const server = await echoServer(
+      `unix@${join(tmpdir(), `rpcx-${process.pid}-${Date.now()}.sock`)}`,
+    );
+    listeners.push(server.listener);
+    const { conn, frames } = collect(await dial(server.listener.address));
+    conn.write(frame('unix'));
+    await until(() => frames.length === 1);
+    expect(frames[0]).toEqual(frame('unix'));
+    conn.close();
+  });
+
+  it('exchange frames over TLS, verifying the server certificate', async () => {
+    const tls = createTlsFixture();
+    try {
+      const server = await echoServer('tls@127.0.0.1:0', {}, tls);
+      listeners.push(server.listener);
+      expect(server.listener.address).toMatch(/^tls@127\.0\.0\.1:\d+$/);
+      const { conn, frames } = collect(
+        await dial(server.listener.address, { tls: { ca: tls.ca } }),
+      );
+      conn.write(frame('secret', 5000));
+      await until(() => frames.length === 1);
+      expect(frames[0]).toEqual(frame('secret', 5000));
+      conn.close();
+
+      // Without the CA, the handshake fails with a clear, retryable error.
+      await expect(dial(server.listener.address, { tls: {} })).rejects.toMatchObject({
+        code: ErrorCode.Unavailable,
+        message: expect.stringMatching(/^dial tls@127\.0\.0\.1:\d+: .*certificate/),
+      });
+    } finally {
+      tls.dispose();
+    }
+  });
+
+  it('coalesces the frames written in one turn into one write', async () => {
+    const server = createServer();
+    const chunks: Buffer[] = [];
+    server.on('connection', (s) => s.on('data', (c: Buffer) => chunks.push(c)));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const { conn } = collect(await dial(`tcp@127.0.0.1:${port}`));
+    const frames = Array.from({ length: 100 }, (_, i) => frame(`s${i}`));
+    for (const f of frames) conn.write(f);
+    await until(() => Buffer.concat(chunks).length === Buffer.concat(frames).length);
+    expect(Buffer.concat(chunks)).toEqual(Buffer.concat(frames));
+    expect(chunks.length).toBe(1);
+    conn.destroy();
+    server.close();
+  });
+
+  it('fails a dial to a closed port with a retryable error', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    server.close();
+    const error = await dial(`tcp@127.0.0.1:${port}`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcxError);
+    expect((error as RpcxError).code).toBe(ErrorCode.Unavailable);
+    expect((error as RpcxError).message).toMatch(
+      `dial tcp@127.0.0.1:${port}: connect ECONNREFUSED`,
+    );
+    expect((error as RpcxError).retryable).toBe(true);
+  });
+
+  it('cancels a dial with an AbortSignal', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(dial('tcp@127.0.0.1:1', { signal: controller.signal })).rejects.toMatchObject({
+      code: ErrorCode.Canceled,
+    });
+  });
+
+  it('refuses to listen on a port in use, saying so', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0');
+    listeners.push(server.listener);
+    await expect(listen(server.listener.address, () => {})).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      message: expect.stringContaining('EADDRINUSE'),
+    });
+  });
+
+  it('closes only the connection that sends a bad frame, reporting why', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0');
+    listeners.push(server.listener);
+    const good = collect(await dial(server.listener.address));
+    const bad = await dial(server.listener.address);
+    const badClosed = once(bad, 'close');
+    bad.write('GET / HTTP/1.1\r\n\r\n');
+    await badClosed;
+    await until(() => server.closed.length === 1);
+    expect(server.closed[0]).toMatchObject({
+      code: ErrorCode.Protocol,
+      message: expect.stringContaining('wrong magic number: 71'),
+    });
+
+    good.conn.write(frame('still-here'));
+    await until(() => good.frames.length === 1);
+    expect(good.conn.closed).toBe(false);
+    good.conn.close();
+  });
+
+  it('refuses an oversized frame from its prefix', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0', { limits: { maxFrameLength: 1024 } });
+    listeners.push(server.listener);
+    const socket = await dial(server.listener.address);
+    const closed = once(socket, 'close');
+    socket.write(frame('big', 10_000).subarray(0, 16));
+    await closed;
+    await until(() => server.closed.length === 1);
+    expect(server.closed[0]).toMatchObject({ code: ErrorCode.MessageTooLarge });
+  });
+
+  it('cuts off a peer that sends half a frame and stalls', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 100 });
+    listeners.push(server.listener);
+    const socket = await dial(server.listener.address);
+    const closed = once(socket, 'close');
+    socket.write(frame('half', 100).subarray(0, 40));
+    await closed;
+    await until(() => server.closed.length === 1);
+    expect(server.closed[0]).toMatchObject({
+      code: ErrorCode.Timeout,
+      message: expect.stringContaining('sent part of a frame and stalled for 100 ms'),
+    });
+  });
+
+  it('closes an idle connection after the idle timeout', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0', { idleTimeoutMs: 100 });
+    listeners.push(server.listener);
+    const socket = await dial(server.listener.address);
+    await once(socket, 'close');
+    await until(() => server.closed.length === 1);
+    expect(server.closed[0]).toMatchObject({
+      code: ErrorCode.Timeout,
+      message: expect.stringContaining('idle for 100 ms'),
+    });
+  });
+
+  it('reports backpressure from a peer that does not read, and pauses reads when asked', async () => {
+    let peer: Socket | undefined;
+    const server = createServer((s) => {
+      peer = s;
+      s.pause();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const { conn } = collect(await dial(`tcp@127.0.0.1:${port}`), {
+      pauseReadsWhileBackpressured: true,
+    });
+    await until(() => peer !== undefined);
+
+    try {
+      // Write until the kernel buffers are full too: then drained() stops resolving.
+      const big = frame('big', 256 * 1024);
+      let stuck = false;
+      for (let writes = 0; !stuck; writes++) {
+        if (writes > 2000) throw new Error('never backpressured');
+        if (!conn.write(big)) {
+          stuck = !(await Promise.race([
+            conn.drained().then(() => true),
+            sleep(100).then(() => false),
+          ]));
+        }
+      }
+      expect(conn.backpressured).toBe(true);
+      expect(conn.pendingWriteBytes).toBeGreaterThan(0);
+      expect(conn.socket.isPaused()).toBe(true);
+
+      let drained = false;
+      const waiting = conn.drained().then(() => {
+        drained = true;
+      });
+      await sleep(50);
+      expect(drained).toBe(false);
+      peer!.resume();
+      await waiting;
+      expect(conn.socket.isPaused()).toBe(false);
+    } finally {
+      conn.destroy();
+      server.close();
+    }
+  });
+});
