@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 let binDir: string | undefined;
 
-export function goBin(program: 'vectorgen' | 'framedecode' | 'framegen'): string {
+export type GoProgram = 'vectorgen' | 'framedecode' | 'framegen' | 'refserver' | 'refclient';
+
+export function goBin(program: GoProgram): string {
   if (binDir === undefined) {
     const script = join(__dirname, '..', '..', 'build.sh');
     const out = execFileSync('bash', [script], { encoding: 'utf8', timeout: 10 * 60_000 });
@@ -22,11 +24,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a Go program with `input` on stdin; resolves when it exits (or fails after 30 s). */
+/** Runs a Go program with `input` on stdin; resolves when it exits (or fails after `timeoutMs`). */
 export function runGo(
-  program: Parameters<typeof goBin>[0],
+  program: GoProgram,
   args: string[],
   input: Buffer,
+  timeoutMs = 30_000,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(goBin(program), args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -34,8 +37,8 @@ export function runGo(
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${program} did not finish within 30 s`));
-    }, 30_000);
+      reject(new Error(`${program} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -7,7 +7,7 @@ import { type CompressorRegistry, defaultCompressors } from './compressor-regist
 import { FRAME_PREFIX_LENGTH } from './encode.js';
 import { frameTooLong, protocolError } from './frame-errors.js';
 import { HEADER_LENGTH, Header, MAGIC_NUMBER } from './header.js';
-import { type FrameLimits, resolveLimits } from './limits.js';
+import { DEFAULT_LIMITS, type FrameLimits } from './limits.js';
 import { Message } from './message.js';
 import { readMetadata } from './metadata.js';
 
@@ -17,14 +17,16 @@ export interface DecodeOptions {
 }
 
 export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): Message {
-  const limits = resolveLimits(options.limits);
+  const maxFrameLength = options.limits?.maxFrameLength ?? DEFAULT_LIMITS.maxFrameLength;
+  const maxDecompressedLength =
+    options.limits?.maxDecompressedLength ?? DEFAULT_LIMITS.maxDecompressedLength;
   const bytes = asBuffer(frame);
   if (bytes.length < FRAME_PREFIX_LENGTH) {
     throw protocolError(`frame of ${bytes.length} bytes is shorter than the 16-byte prefix`);
   }
   if (bytes[0] !== MAGIC_NUMBER) throw protocolError(`wrong magic number: ${bytes[0]}`);
   const totalLength = bytes.readUInt32BE(HEADER_LENGTH);
-  if (totalLength > limits.maxFrameLength) throw frameTooLong(totalLength, limits.maxFrameLength);
+  if (totalLength > maxFrameLength) throw frameTooLong(totalLength, maxFrameLength);
   if (bytes.length !== FRAME_PREFIX_LENGTH + totalLength) {
     throw protocolError(
       `frame declares ${totalLength} body bytes but carries ${bytes.length - FRAME_PREFIX_LENGTH}`,
@@ -49,11 +51,11 @@ export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): M
   let payload: Uint8Array = bytes.subarray(reader.offset);
   if (header.compressType !== 0 && payload.length > 0) {
     const compressor = (options.compressors ?? defaultCompressors).require(header.compressType);
-    payload = compressor.decompress(payload, limits.maxDecompressedLength);
-  } else if (payload.length > limits.maxDecompressedLength) {
+    payload = compressor.decompress(payload, maxDecompressedLength);
+  } else if (payload.length > maxDecompressedLength) {
     throw new RpcxError(
       ErrorCode.MessageTooLarge,
-      `payload of ${payload.length} bytes exceeds the maximum allowed size of ${limits.maxDecompressedLength}`,
+      `payload of ${payload.length} bytes exceeds the maximum allowed size of ${maxDecompressedLength}`,
     );
   }
   return new Message({ header, servicePath, serviceMethod, metadata, payload });

@@ -16,7 +16,3 @@ export const DEFAULT_LIMITS: Readonly<FrameLimits> = Object.freeze({
 
 /** Largest value a uint32 length field can carry. */
 export const MAX_UINT32 = 0xffff_ffff;
-
-export function resolveLimits(limits?: Partial<FrameLimits>): FrameLimits {
-  return { ...DEFAULT_LIMITS, ...limits };
-}

@@ -36,6 +36,7 @@ export class FramedConnection {
   private isClosed = false;
   private readsStopped = false;
   private frameTimer: NodeJS.Timeout | undefined;
+  private framesRead = 0;
   private drainWaiters: Array<() => void> = [];
 
   constructor(
@@ -124,17 +125,28 @@ export class FramedConnection {
 
   private onData(chunk: Buffer): void {
     if (this.readsStopped) return;
+    const framesBefore = this.framesRead;
     try {
-      this.decoder.push(chunk, this.options.onFrame);
+      this.decoder.push(chunk, this.deliver);
     } catch (error) {
-      this.destroy(toRpcxError(error, `connection ${this.remoteAddress}`));
+      // Whatever was already queued for earlier, good frames still goes out.
+      this.close(toRpcxError(error, `connection ${this.remoteAddress}`));
       return;
     }
-    this.watchFrameTime();
+    this.watchFrameTime(this.framesRead !== framesBefore);
   }
 
-  /** Arms the frame timer when a frame has started and stops it once nothing is pending. */
-  private watchFrameTime(): void {
+  private readonly deliver = (frame: Buffer): void => {
+    this.framesRead++;
+    this.options.onFrame(frame);
+  };
+
+  /**
+   * Times the frame being received: the clock starts when a frame's first bytes arrive and
+   * restarts whenever a frame completes, so a busy peer whose frames straddle chunks is never
+   * cut off, while one that stalls mid-frame is.
+   */
+  private watchFrameTime(frameCompleted: boolean): void {
     const timeout = this.options.frameTimeoutMs;
     if (!timeout) return;
     if (this.decoder.bufferedBytes === 0) {
@@ -149,6 +161,8 @@ export class FramedConnection {
           ),
         );
       }, timeout);
+    } else if (frameCompleted) {
+      this.frameTimer.refresh();
     }
   }
 

@@ -206,6 +206,23 @@ describe('dial, listen and framed connections', () => {
     });
   });
 
+  it('keeps a busy peer whose frames always straddle chunks, however long it talks', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 100 });
+    listeners.push(server.listener);
+    const { conn, frames } = collect(await dial(server.listener.address));
+    const one = frame('busy', 50);
+    const stream = Buffer.concat(Array.from({ length: 40 }, () => one));
+    // Each write ends in the middle of a frame; together they last 3× the frame timeout.
+    const piece = Math.floor(one.length * 1.37);
+    for (let at = 0; at < stream.length; at += piece) {
+      conn.socket.write(stream.subarray(at, at + piece));
+      await sleep(12);
+    }
+    await until(() => frames.length === 40);
+    expect(server.closed).toEqual([]);
+    conn.close();
+  });
+
   it('closes an idle connection after the idle timeout', async () => {
     const server = await echoServer('tcp@127.0.0.1:0', { idleTimeoutMs: 100 });
     listeners.push(server.listener);

@@ -1,0 +1,227 @@
+/**
+ * One client connection on the server side: a FramedConnection plus the flow control that keeps
+ * a client from making the server buffer without bound. Frames are dispatched as they arrive,
+ * synchronously, until one of three limits holds; then they wait in a backlog (at most what was
+ * already read) and the socket stops being read:
+ *
+ * - the client is not reading its responses (the socket's write buffer is over its high-water
+ *   mark; FramedConnection pauses reads too, with `pauseReadsWhileBackpressured`);
+ * - the connection has `maxInFlight` requests being handled;
+ * - the connection has not been accepted yet (async `postConnAccept` plugins).
+ */
+import type { Socket } from 'node:net';
+import { ErrorCode, type Logger, monotonicNow, RpcxError } from '@rpcx/core';
+import { FramedConnection } from '@rpcx/transport';
+import type { RequestContext } from './call-context.js';
+import type { ServerConnection } from './types.js';
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly logger: Logger;
+  /** Handles one frame; never throws. Calls `conn.requestDone()` when the request is over. */
+  handleFrame(conn: Connection, frame: Buffer): void;
+  /** The socket closed (`error` says why, undefined for an orderly close). */
+  connectionClosed(conn: Connection, error: RpcxError | undefined): void;
+}
+
+export interface ConnectionSettings {
+  maxFrameLength: number;
+  idleTimeoutMs: number;
+  frameTimeoutMs: number;
+  maxInFlight: number;
+}
+
+export class Connection implements ServerConnection {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly framed: FramedConnection;
+  /** Calls whose handler asked for `ctx.signal`: cancelled if the connection closes. */
+  readonly watchers = new Set<RequestContext>();
+  inFlight = 0;
+  /** Set once `postConnAccept` plugins let the connection in. */
+  accepted = false;
+  private closing = false;
+  private readonly backlog: Buffer[] = [];
+  /** Bytes received and bytes handed over as whole frames: the difference is a partial frame. */
+  private received = 0;
+  private consumed = 0;
+  private frameCompleted = false;
+  /** Since when (monotonic ms) a partial frame has been waiting without any frame completing; 0 = none. */
+  private partialSince = 0;
+
+  constructor(
+    readonly socket: Socket,
+    readonly network: string,
+    private readonly host: ConnectionHost,
+    private readonly settings: ConnectionSettings,
+  ) {
+    this.framed = new FramedConnection(socket, {
+      onFrame: (frame) => this.onFrame(frame),
+      onClose: (error) => this.onClose(error),
+      limits: { maxFrameLength: settings.maxFrameLength },
+      idleTimeoutMs: settings.idleTimeoutMs,
+      // Checked by the server's sweep (checkStall) instead: FramedConnection's frame timer is
+      // not reset when frames complete, so it would cut off a busy client whose frames
+      // straddle chunks.
+      frameTimeoutMs: 0,
+      pauseReadsWhileBackpressured: true,
+    });
+    this.id = this.framed.id;
+    this.remoteAddress = this.framed.remoteAddress;
+    this.localAddress = this.framed.localAddress;
+    // Registered after FramedConnection's own listeners: on data, after the chunk's frames were
+    // handed over; on drain, after it resumed reading.
+    socket.on('data', (chunk: Buffer) => this.onChunk(chunk.length));
+    socket.on('drain', () => this.pump());
+    // Nothing is read until the connection is accepted.
+    socket.pause();
+  }
+
+  get closed(): boolean {
+    return this.closing || this.framed.closed;
+  }
+
+  get pendingWriteBytes(): number {
+    return this.framed.pendingWriteBytes;
+  }
+
+  get readingPaused(): boolean {
+    return this.socket.isPaused();
+  }
+
+  /** Starts serving (after `postConnAccept`). */
+  accept(): void {
+    this.accepted = true;
+    this.pump();
+  }
+
+  /** Queues one response frame; dropped once the connection is closing. */
+  write(frame: Uint8Array): boolean {
+    if (this.closing) return false;
+    return this.framed.write(frame);
+  }
+
+  close(): void {
+    this.closeFor(undefined);
+  }
+
+  /**
+   * Stops handling this client's requests and closes after queued responses are written. The
+   * socket is still read (and its frames ignored) so that the client's FIN completes the close.
+   */
+  closeFor(error: RpcxError | undefined): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.backlog.length = 0;
+    if (this.socket.isPaused()) this.socket.resume();
+    this.framed.close(error);
+  }
+
+  /** Closes at once, dropping queued responses. */
+  destroy(error?: RpcxError): void {
+    this.closing = true;
+    this.backlog.length = 0;
+    this.framed.destroy(error);
+  }
+
+  /** One request is over: maybe dispatch waiting frames and read again. */
+  requestDone(): void {
+    this.inFlight--;
+    if (this.backlog.length > 0 || this.socket.isPaused()) this.pump();
+  }
+
+  /**
+   * Cuts the connection off if a frame started more than `frameTimeoutMs` ago and no frame has
+   * completed since (a client that sent half a frame and stalled). Called by the server's sweep.
+   */
+  checkStall(now: number): void {
+    const timeout = this.settings.frameTimeoutMs;
+    if (this.partialSince === 0 || timeout <= 0 || now - this.partialSince < timeout) return;
+    this.destroy(
+      new RpcxError(
+        ErrorCode.Timeout,
+        `connection ${this.remoteAddress} sent part of a frame and stalled for ${timeout} ms`,
+      ),
+    );
+  }
+
+  private onChunk(length: number): void {
+    this.received += length;
+    if (this.received === this.consumed) {
+      this.partialSince = 0;
+    } else if (this.partialSince === 0 || this.frameCompleted) {
+      this.partialSince = monotonicNow();
+    }
+    this.frameCompleted = false;
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.consumed += frame.length;
+    this.frameCompleted = true;
+    if (this.closing) return;
+    if (this.backlog.length === 0 && this.canDispatch()) {
+      this.dispatch(frame);
+    } else {
+      this.backlog.push(frame);
+      this.updateFlow();
+    }
+  }
+
+  private canDispatch(): boolean {
+    return (
+      this.accepted &&
+      !this.closing &&
+      this.inFlight < this.settings.maxInFlight &&
+      !this.framed.backpressured
+    );
+  }
+
+  private dispatch(frame: Buffer): void {
+    this.inFlight++;
+    this.host.handleFrame(this, frame);
+  }
+
+  private pump(): void {
+    while (this.backlog.length > 0 && this.canDispatch()) this.dispatch(this.backlog.shift()!);
+    this.updateFlow();
+  }
+
+  /** Reads while frames can be dispatched; pauses otherwise. */
+  private updateFlow(): void {
+    if (this.closing || this.framed.closed) return;
+    const pause = this.backlog.length > 0 || !this.canDispatch();
+    if (pause !== this.socket.isPaused()) {
+      if (pause) this.socket.pause();
+      else this.socket.resume();
+    }
+  }
+
+  private onClose(error: RpcxError | undefined): void {
+    this.closing = true;
+    this.backlog.length = 0;
+    for (const ctx of [...this.watchers]) ctx.cancel();
+    this.logClose(error);
+    this.host.connectionClosed(this, error);
+  }
+
+  private logClose(error: RpcxError | undefined): void {
+    const fields = { connection: this.id, remoteAddress: this.remoteAddress };
+    if (error === undefined) {
+      this.host.logger.debug(`rpcx: connection ${this.remoteAddress} closed`, fields);
+      return;
+    }
+    const text = `rpcx: connection ${this.remoteAddress} closed: ${error.message}`;
+    const detail = { ...fields, code: error.code };
+    switch (error.code) {
+      case ErrorCode.Unavailable:
+      case ErrorCode.Shutdown:
+      case ErrorCode.Canceled:
+      case ErrorCode.Unauthenticated:
+        this.host.logger.info(text, detail);
+        break;
+      default:
+        this.host.logger.warn(text, detail);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The error texts a Go rpcx server puts on the wire (spec §3.4), worded once. Clients — Go's and
+ * ours — see only these strings, in the `__rpcx_error__` metadata of an error response.
+ */
+import { ErrorCode, isRpcxError, RpcxError } from '@rpcx/core';
+
+export function serviceNotFound(servicePath: string): RpcxError {
+  return new RpcxError(ErrorCode.ServiceError, `rpcx: can't find service ${servicePath}`);
+}
+
+export function methodNotFound(serviceMethod: string): RpcxError {
+  return new RpcxError(ErrorCode.ServiceError, `rpcx: can't find method ${serviceMethod}`);
+}
+
+export function codecNotFound(serializeType: number): RpcxError {
+  return new RpcxError(ErrorCode.Codec, `can not find codec for ${serializeType}`);
+}
+
+/** Go's `ErrReqReachLimit` text; a PostReadRequest plugin may also throw an error with it. */
+export const RATE_LIMIT_TEXT = 'request reached rate limit';
+
+/** Answer to requests that arrive while the server drains for shutdown (Go drops them silently). */
+export const SHUTTING_DOWN_TEXT = 'rpcx: server is shutting down';
+
+export function shuttingDown(): RpcxError {
+  return new RpcxError(ErrorCode.Shutdown, SHUTTING_DOWN_TEXT);
+}
+
+/** Whether a PostReadRequest rejection is a rate limit, answered without closing (as Go). */
+export function isRateLimit(error: unknown): boolean {
+  return (
+    isRpcxError(error, ErrorCode.RateLimited) ||
+    (error instanceof Error && error.message === RATE_LIMIT_TEXT)
+  );
+}
+
+/** The text of anything thrown: an Error's message, else its string form (Go's `err.Error()`). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return String(error);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** Anything thrown, as an Error (plugin hooks receive Errors). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(errorMessage(error));
+}
+
+/** A registration mistake; never reaches the wire. */
+export function registrationError(message: string): RpcxError {
+  return new RpcxError(ErrorCode.InvalidArgument, message);
+}
