@@ -11,6 +11,8 @@ export interface GoServer {
   /** Heartbeats the Go server has seen so far. */
   heartbeats(): number;
   stop(): Promise<void>;
+  /** SIGKILL: the process dies with its connections open, as in a crash. */
+  kill(): Promise<void>;
 }
 
 export interface GoServerOptions {
@@ -57,6 +59,10 @@ export async function startGoServer(options: GoServerOptions = {}): Promise<GoSe
   return {
     address,
     heartbeats: () => heartbeats,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
       child.stdin.end();
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -50,7 +50,8 @@ export class DeadlineQueue<T> {
       this.siftDown(at);
       this.siftUp(last.index);
     }
-    if (this.heap.length === 0) this.disarm();
+    // The timer stays armed when the queue empties: sequential calls then share one timer
+    // instead of arming and clearing one each. Firing on an empty queue is a no-op.
   }
 
   /** Cancels everything without firing. */

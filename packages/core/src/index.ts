@@ -1,5 +1,5 @@
 export type { CallOptions } from './call-options.js';
-export type { ClientPlugin } from './client-plugin.js';
+export type { ClientPlugin, SelectFunc } from './client-plugin.js';
 export { type Codec, SerializeType } from './codec.js';
 export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';

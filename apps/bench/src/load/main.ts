@@ -1,0 +1,153 @@
+/**
+ * The loopback load run: TS Client → TS server, beside the raw TCP echo ceiling, in one run.
+ *
+ *   node dist/load/main.js [--duration ms] [--warmup ms] [--concurrency 1,100] [--json file]
+ *
+ * Each server runs in its own child process (one core for the server, one for the client).
+ * Rows: the ceiling (length-prefixed raw echo of the 581-byte benchmark message), rpcx echo
+ * (the same bytes as a raw-codec payload), and rpcx Say (protobuf: decode, set field1 = "OK",
+ * encode — what rpcx-benchmark measures). Ratios are against the ceiling at the same concurrency.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client } from '@rpcx/client';
+import { createProtobufCodec } from '@rpcx/codecs/protobuf';
+import { SerializeType } from '@rpcx/core';
+import { BenchmarkMessage, createBenchmarkMessage } from '../bench-message.js';
+import { type LoadResult, runLoad } from './load-generator.js';
+import { RawEchoClient, rawFrame } from './raw-echo.js';
+import type { ServerKind } from './servers.js';
+
+interface Row extends LoadResult {
+  name: string;
+  concurrency: number;
+  ratio: number;
+}
+
+async function withServer<T>(kind: ServerKind, use: (address: string) => Promise<T>): Promise<T> {
+  const entry = fileURLToPath(new URL('./server-process.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, kind], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /LISTENING (\S+)/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    });
+    return await use(address);
+  } finally {
+    await stop(child);
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.stdin!.end();
+  });
+}
+
+const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '5000' },
+      warmup: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '1,100' },
+      json: { type: 'string' },
+    },
+  });
+  const durationMs = Number(values.duration);
+  const warmupMs = Number(values.warmup);
+  const levels = values.concurrency.split(',').map(Number);
+  const message = createBenchmarkMessage();
+  const payload = BenchmarkMessage.encode(message).finish();
+
+  console.log(
+    `Node ${process.versions.node}, ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}`,
+  );
+  console.log(
+    `load: ${durationMs} ms per row after ${warmupMs} ms warm-up; payload ${payload.length} B`,
+  );
+
+  const rows: Row[] = [];
+  for (const concurrency of levels) {
+    const options = { concurrency, durationMs, warmupMs };
+    const ceiling = await withServer('raw', async (address) => {
+      const client = await RawEchoClient.connect(port(address));
+      const frame = rawFrame(payload);
+      try {
+        return await runLoad({ ...options, call: () => client.call(frame) });
+      } finally {
+        client.close();
+      }
+    });
+    rows.push({ name: 'raw TCP echo (ceiling)', concurrency, ...ceiling, ratio: 1 });
+
+    await withServer('rpcx', async (address) => {
+      const client = new Client({ address, codecs: [createProtobufCodec()] });
+      try {
+        await client.connect();
+        const echo = await runLoad({
+          ...options,
+          call: () => client.call('Hello', 'Echo', payload, { serializeType: SerializeType.None }),
+        });
+        rows.push({
+          name: 'rpcx echo (raw payload)',
+          concurrency,
+          ...echo,
+          ratio: echo.requestsPerSecond / ceiling.requestsPerSecond,
+        });
+        const say = await runLoad({
+          ...options,
+          call: async () => {
+            const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
+              serializeType: SerializeType.ProtoBuffer,
+              replyType: BenchmarkMessage,
+            });
+            if (reply.field1 !== 'OK') throw new Error('bad reply');
+          },
+        });
+        rows.push({
+          name: 'rpcx Say (protobuf)',
+          concurrency,
+          ...say,
+          ratio: say.requestsPerSecond / ceiling.requestsPerSecond,
+        });
+      } finally {
+        await client.close();
+      }
+    });
+    printTable(rows.filter((row) => row.concurrency === concurrency));
+  }
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+function printTable(rows: Row[]): void {
+  console.log(`\nconcurrency ${rows[0]?.concurrency}`);
+  console.log(
+    `${'row'.padEnd(26)}${'req/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}${'× ceiling'.padStart(11)}`,
+  );
+  for (const row of rows) {
+    console.log(
+      `${row.name.padEnd(26)}${Math.round(row.requestsPerSecond).toLocaleString('en-US').padStart(12)}` +
+        `${row.p50Ms.toFixed(3).padStart(10)}${row.p99Ms.toFixed(3).padStart(10)}${String(row.errors).padStart(8)}` +
+        `${row.ratio.toFixed(2).padStart(11)}`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

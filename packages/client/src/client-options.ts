@@ -1,0 +1,138 @@
+/** Client configuration and its defaults (Go's `client.Option` / `DefaultOption`, spec §4.2). */
+import type { ConnectionOptions } from 'node:tls';
+import { CodecRegistry, jsonCodec, rawCodec } from '@rpcx/codecs';
+import { msgpackCodec } from '@rpcx/codecs/msgpack';
+import {
+  type ClientPlugin,
+  type Codec,
+  type Compressor,
+  CompressType,
+  ErrorCode,
+  type Logger,
+  RpcxError,
+  SerializeType,
+  silentLogger,
+} from '@rpcx/core';
+import {
+  CompressorRegistry,
+  DEFAULT_LIMITS,
+  type FrameLimits,
+  gzipCompressor,
+} from '@rpcx/protocol';
+import { formatAddress, parseAddress } from '@rpcx/transport';
+import { Backoff, type ReconnectOptions } from './backoff.js';
+import { DEFAULT_HEARTBEAT_MAX_WAIT_MS, type HeartbeatOptions } from './heartbeat.js';
+import { PluginHooks } from './plugin-hooks.js';
+import { DEFAULT_PUSH_BUFFER_SIZE } from './push-stream.js';
+
+export interface ClientOptions {
+  /** The server: `tcp@127.0.0.1:8972`, `tls@host:8973`, `unix@/run/rpcx.sock` (no `@` = tcp). */
+  address: string;
+  /**
+   * Codec for requests, unless a call says otherwise. Default MsgPack (3), as Go's
+   * `DefaultOption` — so a TS client talks to a Go server configured the usual way.
+   */
+  serializeType?: number;
+  /** Request compression, used only for payloads over 1024 bytes (Go's rule). Default none. */
+  compressType?: number;
+  /**
+   * Codecs on top of the built-in raw (0), JSON (1) and MsgPack (3); one for a type already
+   * present replaces it. Add Protobuf with `createProtobufCodec()` from `@rpcx/codecs/protobuf`.
+   */
+  codecs?: readonly Codec[];
+  /** Compressors on top of the built-in gzip (1). */
+  compressors?: readonly Compressor[];
+  /** TLS options; with them a `tcp@` address is dialled with TLS too, as in Go. */
+  tls?: ConnectionOptions;
+  /** Dial timeout (ms). Default 1000, Go's `ConnectTimeout`. */
+  connectTimeoutMs?: number;
+  /** TCP keep-alive probe delay (ms); 0 disables. Default 60 000, as Go. */
+  keepAliveMs?: number;
+  /**
+   * Close the connection after this long without traffic (ms), failing pending calls, like Go's
+   * `IdleTimeout`. Default 0: never.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Largest frame accepted (`maxFrameLength`, also enforced on requests, so an oversized request
+   * fails with `MessageTooLarge` instead of getting the connection closed) and largest payload
+   * after decompression. Defaults 64 MiB and 256 MiB.
+   */
+  limits?: Partial<FrameLimits>;
+  /** Where the client logs. Default: silent. */
+  logger?: Logger;
+  plugins?: readonly ClientPlugin[];
+  /** Heartbeats; off by default, as in Go. */
+  heartbeat?: HeartbeatOptions;
+  /** Backoff between failed dials. */
+  reconnect?: ReconnectOptions;
+  /** Default buffer size of `pushes()` streams. Default 1024. */
+  pushBufferSize?: number;
+}
+
+/** Internal: the options resolved once, shared by the client and its connections. */
+export interface ClientContext {
+  /** The address as given, normalised (`tcp@127.0.0.1:8972`). */
+  readonly address: string;
+  readonly serializeType: number;
+  readonly compressType: number;
+  readonly codecs: CodecRegistry;
+  readonly compressors: CompressorRegistry;
+  readonly limits: FrameLimits;
+  readonly logger: Logger;
+  readonly hooks: PluginHooks;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatMaxWaitMs: number;
+  readonly idleTimeoutMs: number;
+  readonly pushBufferSize: number;
+}
+
+export function resolveClientOptions(options: ClientOptions): {
+  context: ClientContext;
+  backoff: Backoff;
+} {
+  if (typeof options?.address !== 'string') {
+    throw new RpcxError(ErrorCode.InvalidArgument, 'new Client: `address` is required');
+  }
+  const address = formatAddress(parseAddress(options.address));
+  const codecs = new CodecRegistry([rawCodec, jsonCodec, msgpackCodec, ...(options.codecs ?? [])]);
+  const compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
+  const serializeType = options.serializeType ?? SerializeType.MsgPack;
+  const compressType = options.compressType ?? CompressType.None;
+  checkType('serializeType', serializeType, 15);
+  checkType('compressType', compressType, 7);
+  const logger = options.logger ?? silentLogger;
+  const heartbeat = options.heartbeat;
+  if (heartbeat !== undefined && !(heartbeat.intervalMs > 0)) {
+    throw new RpcxError(
+      ErrorCode.InvalidArgument,
+      `heartbeat.intervalMs must be > 0, got ${heartbeat.intervalMs}`,
+    );
+  }
+  return {
+    context: {
+      address,
+      serializeType,
+      compressType,
+      codecs,
+      compressors,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      logger,
+      hooks: new PluginHooks(options.plugins ?? [], logger),
+      heartbeatIntervalMs: heartbeat?.intervalMs ?? 0,
+      heartbeatMaxWaitMs: heartbeat?.maxWaitMs ?? DEFAULT_HEARTBEAT_MAX_WAIT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      pushBufferSize: options.pushBufferSize ?? DEFAULT_PUSH_BUFFER_SIZE,
+    },
+    backoff: new Backoff(options.reconnect),
+  };
+}
+
+function checkType(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RpcxError(
+      ErrorCode.InvalidArgument,
+      `${name} must be an integer in 0..${max}, got ${String(value)}`,
+    );
+  }
+}

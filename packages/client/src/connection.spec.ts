@@ -1,0 +1,229 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { ErrorCode, isRpcxError, type RpcxError } from '@rpcx/core';
+import { createTlsFixture } from '@rpcx/testing';
+import { Backoff } from './backoff.js';
+import { Client } from './client.js';
+import { TestServer, until } from './test-support/test-server.js';
+
+async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRpcxError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+/** A loopback port nobody listens on (for now). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('connection loss and reconnection', () => {
+  let server: TestServer;
+  let client: Client;
+
+  beforeEach(async () => {
+    server = await TestServer.start();
+    client = new Client({ address: server.address });
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('fails every call in flight at once when the server drops the connection', async () => {
+    const reasons: RpcxError[] = [];
+    client.onClose((reason) => reasons.push(reason));
+    const calls = Array.from({ length: 10 }, () => rejection(client.call('Echo', 'Silent', {})));
+    await until(() => server.calls.length === 10);
+    const started = Date.now();
+    server.dropConnections();
+    const errors = await Promise.all(calls);
+    expect(Date.now() - started).toBeLessThan(500);
+    for (const error of errors) {
+      expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(
+        /^connection to tcp@127\.0\.0\.1:\d+ closed: (unexpected EOF|read ECONNRESET)$/,
+      );
+    }
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]!.message).toBe(errors[0]!.message);
+    expect(client.connected).toBe(false);
+    expect(client.pendingCalls).toBe(0);
+
+    // The next call dials again; the new connection numbers from 0 again.
+    await expect(client.call('Arith', 'Mul', { A: 2, B: 2 })).resolves.toEqual({ C: 4 });
+    expect(server.connections).toHaveLength(2);
+    expect(server.connections[1]!.requests[0]!.header.seq).toBe(0n);
+  });
+
+  it('reports an orderly close by the server as unexpected EOF', async () => {
+    const call = rejection(client.call('Echo', 'Close', {}));
+    const error = await call;
+    expect(error.message).toBe(`connection to ${client.address} closed: unexpected EOF`);
+  });
+
+  it('shares one dial among concurrent calls', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => client.call('Arith', 'Mul', { A: i, B: 1 })),
+    );
+    expect(replies[19]).toEqual({ C: 19 });
+    expect(server.connections).toHaveLength(1);
+  });
+
+  it('closes: pending and later calls fail with Shutdown, close handlers hear it', async () => {
+    const reasons: RpcxError[] = [];
+    client.onClose((reason) => reasons.push(reason));
+    const pending = rejection(client.call('Echo', 'Silent', {}));
+    await until(() => server.calls.length === 1);
+    const closing = client.close();
+    expect(client.close()).toBe(closing);
+    const error = await pending;
+    expect(error.code).toBe(ErrorCode.Shutdown);
+    expect(error.message).toBe('connection is shut down');
+    await closing;
+    expect(client.closed).toBe(true);
+    const later = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+    expect(later.code).toBe(ErrorCode.Shutdown);
+    expect(later.message).toBe('connection is shut down');
+    await expect(client.connect()).rejects.toThrow('connection is shut down');
+    expect(reasons.map((reason) => reason.code)).toEqual([ErrorCode.Shutdown]);
+    await until(() => server.lastConnection.framed.closed);
+  });
+
+  it('closes the connection after idleTimeoutMs without traffic, and reconnects', async () => {
+    const idle = new Client({ address: server.address, idleTimeoutMs: 80 });
+    try {
+      const closed = new Promise<RpcxError>((resolve) => idle.onClose(resolve));
+      await idle.connect();
+      const reason = await closed;
+      expect(reason.code).toBe(ErrorCode.Unavailable);
+      expect(reason.message).toMatch(/idle for 80 ms/);
+      await expect(idle.call('Arith', 'Mul', { A: 3, B: 1 })).resolves.toEqual({ C: 3 });
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('drops a connection whose connCreated plugin fails', async () => {
+    const picky = new Client({
+      address: server.address,
+      plugins: [
+        {
+          name: 'picky',
+          connCreated: () => {
+            throw new Error('not this one');
+          },
+        },
+      ],
+    });
+    try {
+      const error = await rejection(picky.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(error.message).toBe('plugin picky connCreated: not this one');
+      expect(picky.connected).toBe(false);
+    } finally {
+      await picky.close();
+    }
+  });
+});
+
+describe('dialling', () => {
+  it('backs off exponentially between failed dials; calls fail fast meanwhile', async () => {
+    const port = await freePort();
+    const failedDials: string[] = [];
+    const client = new Client({
+      address: `tcp@127.0.0.1:${port}`,
+      reconnect: { initialDelayMs: 60, maxDelayMs: 1_000, jitter: 0 },
+      plugins: [{ connCreateFailed: (address) => void failedDials.push(address) }],
+    });
+    let server: TestServer | undefined;
+    try {
+      const first = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(first.code).toBe(ErrorCode.Unavailable);
+      expect(first.message).toMatch(/^dial tcp@127\.0\.0\.1:\d+: (Error: )?connect ECONNREFUSED/);
+      expect(failedDials).toEqual([`tcp@127.0.0.1:${port}`]);
+
+      // Within the 60 ms backoff: no dial, an immediate error saying when the next one is.
+      const fast = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(fast.code).toBe(ErrorCode.Unavailable);
+      expect(fast.message).toMatch(/ECONNREFUSED.*; next dial in \d+ ms$/);
+      expect(failedDials).toHaveLength(1);
+
+      await sleep(70);
+      await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(failedDials).toHaveLength(2);
+      // Now 120 ms: still backing off after 70.
+      await sleep(70);
+      await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(failedDials).toHaveLength(2);
+
+      // connect() waits the backoff out instead of failing fast.
+      server = await TestServer.start({ address: `tcp@127.0.0.1:${port}` });
+      await client.connect();
+      expect(client.connected).toBe(true);
+      await expect(client.call('Arith', 'Mul', { A: 5, B: 5 })).resolves.toEqual({ C: 25 });
+      expect(failedDials).toHaveLength(2);
+    } finally {
+      await client.close();
+      await server?.close();
+    }
+  });
+
+  it('lets connect() be aborted while it waits, and close() end a dial', async () => {
+    const port = await freePort();
+    const client = new Client({
+      address: `tcp@127.0.0.1:${port}`,
+      reconnect: { initialDelayMs: 5_000, jitter: 0 },
+    });
+    await rejection(client.connect());
+    const aborted = await rejection(client.connect({ signal: AbortSignal.timeout(20) }));
+    expect(aborted.code).toBe(ErrorCode.Canceled);
+    const waiting = rejection(client.connect());
+    await client.close();
+    expect((await waiting).code).toBe(ErrorCode.Shutdown);
+  });
+
+  it('grows delays by the multiplier up to the cap, with jitter around them', () => {
+    const exact = new Backoff({ initialDelayMs: 100, maxDelayMs: 1_000, jitter: 0 });
+    expect([1, 2, 3, 4, 5, 6].map(() => exact.fail())).toEqual([100, 200, 400, 800, 1000, 1000]);
+    exact.reset();
+    expect(exact.fail()).toBe(100);
+
+    const low = new Backoff({ initialDelayMs: 100, jitter: 0.2 }, () => 0);
+    const high = new Backoff({ initialDelayMs: 100, jitter: 0.2 }, () => 0.999_999);
+    expect(low.fail()).toBe(80);
+    expect(high.fail()).toBe(120);
+    const defaults = new Backoff({ jitter: 0 });
+    expect(Array.from({ length: 8 }, () => defaults.fail()).at(-1)).toBe(5_000);
+  });
+});
+
+describe('TLS', () => {
+  it('calls over TLS with the given options', async () => {
+    const fixture = createTlsFixture();
+    const server = await TestServer.start({
+      address: 'tls@127.0.0.1:0',
+      tls: { key: fixture.key, cert: fixture.cert },
+    });
+    const client = new Client({ address: server.address, tls: { ca: fixture.ca } });
+    try {
+      await expect(client.call('Arith', 'Mul', { A: 7, B: 6 })).resolves.toEqual({ C: 42 });
+    } finally {
+      await client.close();
+      await server.close();
+      fixture.dispose();
+    }
+  });
+});
