@@ -1,7 +1,7 @@
 /**
  * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
  * frames reach `onFrame`; a framing error closes this connection only. Writing: frames written
- * in one event-loop turn leave together in one socket write at the end of the turn, and
+ * in one event-loop turn leave in one `writev` (cork now, uncork at the end of the turn), and
  * when the peer reads slowly the caller is told (`write` returns false, `drained()` waits) — a
  * server can also stop reading requests until the responses have drained.
  */
@@ -26,17 +26,12 @@ export interface FramedConnectionOptions {
 
 let nextConnectionId = 1;
 
-/** Frames queued in one turn beyond this many bytes are written at once. */
-const MAX_BATCH_BYTES = 64 * 1024;
-
 export class FramedConnection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private readonly decoder: FrameDecoder;
-  /** Frames written this turn, sent together at its end. */
-  private batch: Uint8Array[] = [];
-  private batchBytes = 0;
+  private corked = false;
   private closeError: RpcxError | undefined;
   private isClosed = false;
   private readsStopped = false;
@@ -81,7 +76,7 @@ export class FramedConnection {
 
   /** Bytes written but not yet handed to the kernel. */
   get pendingWriteBytes(): number {
-    return this.socket.writableLength + this.batchBytes;
+    return this.socket.writableLength;
   }
 
   /**
@@ -90,28 +85,15 @@ export class FramedConnection {
    */
   write(frame: Uint8Array): boolean {
     if (this.closed) return false;
-    if (this.batch.length === 0) setImmediate(this.flush);
-    this.batch.push(frame);
-    this.batchBytes += frame.length;
-    // A big batch goes now, so that the socket's own accounting (and backpressure) sees it.
-    if (this.batchBytes >= MAX_BATCH_BYTES) this.flush();
-    return !this.socket.writableNeedDrain;
-  }
-
-  /**
-   * Hands the turn's frames to the socket as one buffer: one stream write and one syscall, where
-   * a write per frame would cost a stream request each (measured: the difference between 0.6×
-   * and 0.9× of a raw echo under load).
-   */
-  private readonly flush = (): void => {
-    const batch = this.batch;
-    if (batch.length === 0 || this.socket.destroyed) return;
-    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch, this.batchBytes);
-    this.batch = [];
-    this.batchBytes = 0;
-    const ok = this.socket.write(bytes);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => this.uncork());
+    }
+    const ok = this.socket.write(frame);
     if (!ok && this.options.pauseReadsWhileBackpressured) this.socket.pause();
-  };
+    return ok;
+  }
 
   /** Resolves when the write buffer has drained (at once if it has), or the connection closed. */
   drained(): Promise<void> {
@@ -129,7 +111,7 @@ export class FramedConnection {
   close(error?: RpcxError): void {
     if (this.closed) return;
     this.closeError ??= error;
-    this.flush();
+    this.uncork();
     this.socket.end();
     // A peer that never reads would keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -182,6 +164,12 @@ export class FramedConnection {
     } else if (frameCompleted) {
       this.frameTimer.refresh();
     }
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   private onDrain(): void {
