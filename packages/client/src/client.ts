@@ -433,13 +433,7 @@ export class Client {
       });
     }
     void this.ctx.hooks.runClientConnectionClose(conn, reason);
-    for (const handler of this.closeHandlers) {
-      try {
-        handler(reason);
-      } catch (error) {
-        this.logHandlerFailure('onClose', error);
-      }
-    }
+    this.notify(this.closeHandlers, reason, 'onClose');
     for (const stream of this.pushStreams) stream.end(reason);
   }
 
@@ -452,14 +446,19 @@ export class Client {
       });
       return;
     }
-    for (const handler of this.pushHandlers) {
+    this.notify(this.pushHandlers, message, 'onPush');
+    for (const stream of this.pushStreams) stream.deliver(message);
+  }
+
+  /** Calls every handler with `value`; one that throws is logged and does not stop the others. */
+  private notify<T>(handlers: Iterable<(value: T) => void>, value: T, what: string): void {
+    for (const handler of handlers) {
       try {
-        handler(message);
+        handler(value);
       } catch (error) {
-        this.logHandlerFailure('onPush', error);
+        this.logHandlerFailure(what, error);
       }
     }
-    for (const stream of this.pushStreams) stream.deliver(message);
   }
 
   private logHandlerFailure(what: string, error: unknown): void {

@@ -1,20 +1,12 @@
-import { ErrorCode, isRpcxError, type RpcxError, SerializeType } from '@rpcx/core';
-import { describeCodecContract } from '@rpcx/testing';
+import { ErrorCode, type RpcxError, SerializeType } from '@rpcx/core';
+import { describeCodecContract, rpcxErrorOf } from '@rpcx/testing';
 import fc from 'fast-check';
 import { jsonCodec } from './json.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function codecErrorOf(run: () => unknown): RpcxError {
-  try {
-    run();
-  } catch (error) {
-    if (isRpcxError(error, ErrorCode.Codec)) return error;
-    throw error;
-  }
-  throw new Error('expected an RpcxError(codec)');
-}
+const codecErrorOf = (run: () => unknown): RpcxError => rpcxErrorOf(run, ErrorCode.Codec);
 
 describeCodecContract('json', jsonCodec, {
   samples: [

@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import { ErrorCode, MessageType, RpcxError } from '@rpcx/core';
+import { hex } from '@rpcx/testing';
 import { decodeMessage } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { Header } from './header.js';
 import { Message } from './message.js';
-import { hex } from './test-support/hex.js';
 
 function request(fields: Partial<Message> & { seq?: bigint }): Message {
   const message = new Message();

@@ -1,2 +1,3 @@
+export { hex, rpcxErrorOf, toHex } from './assertions.js';
 export { type CodecContractOptions, describeCodecContract } from './codec-contract.js';
 export { createTlsFixture, type TlsFixture } from './tls-fixture.js';

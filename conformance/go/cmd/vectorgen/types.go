@@ -3,19 +3,16 @@ package main
 import (
 	"context"
 	"strings"
+
+	"github.com/rpcx-ts/conformance/internal/interop"
 )
 
-// Args is the argument of the classic rpcx example Arith.Mul. Go's JSON and
-// msgpack codecs both key it by the Go field names "A" and "B".
-type Args struct {
-	A int
-	B int
-}
-
-// Reply is the result of Arith.Mul.
-type Reply struct {
-	C int
-}
+// Args and Reply are the interop contract's Arith types: Go's JSON and msgpack
+// codecs key Args by the Go field names "A" and "B".
+type (
+	Args  = interop.Args
+	Reply = interop.Reply
+)
 
 // Arith is the example service registered on the capture server.
 type Arith struct{}

@@ -1,21 +1,10 @@
 import { ExtensionCodec } from '@msgpack/msgpack';
-import { ErrorCode, isRpcxError, type RpcxError, SerializeType } from '@rpcx/core';
-import { describeCodecContract } from '@rpcx/testing';
+import { ErrorCode, type RpcxError, SerializeType } from '@rpcx/core';
+import { describeCodecContract, hex, rpcxErrorOf, toHex } from '@rpcx/testing';
 import fc from 'fast-check';
 import { createMsgpackCodec, msgpackCodec } from './index.js';
 
-const hex = (dump: string): Uint8Array => Buffer.from(dump.replace(/\s+/g, ''), 'hex');
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-
-function codecErrorOf(run: () => unknown): RpcxError {
-  try {
-    run();
-  } catch (error) {
-    if (isRpcxError(error, ErrorCode.Codec)) return error;
-    throw error;
-  }
-  throw new Error('expected an RpcxError(codec)');
-}
+const codecErrorOf = (run: () => unknown): RpcxError => rpcxErrorOf(run, ErrorCode.Codec);
 
 // Go vector request-msgpack-rich: struct Rich{Big int64, Neg int64, U64 uint64, Small int,
 // Name string, Ratio float64, Ok bool, Data []byte, Nested map[string]string} from vmihailenco/v5.

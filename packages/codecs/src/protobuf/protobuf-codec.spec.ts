@@ -1,22 +1,11 @@
 import { ErrorCode, isRpcxError, type RpcxError, SerializeType } from '@rpcx/core';
-import { describeCodecContract } from '@rpcx/testing';
+import { describeCodecContract, hex, rpcxErrorOf, toHex } from '@rpcx/testing';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { createProtobufCodec, isMessageType } from './index.js';
 import { ArithArgs as StaticArithArgs } from './test-support/arith-static.js';
 
-const hex = (dump: string): Uint8Array => Buffer.from(dump.replace(/\s+/g, ''), 'hex');
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-
-function codecErrorOf(run: () => unknown): RpcxError {
-  try {
-    run();
-  } catch (error) {
-    if (isRpcxError(error, ErrorCode.Codec)) return error;
-    throw error;
-  }
-  throw new Error('expected an RpcxError(codec)');
-}
+const codecErrorOf = (run: () => unknown): RpcxError => rpcxErrorOf(run, ErrorCode.Codec);
 
 // The schema of conformance/proto/arith.proto, plus types for 64-bit fields and field variety.
 const { root } = protobuf.parse(`
