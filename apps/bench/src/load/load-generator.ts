@@ -10,6 +10,10 @@ export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per request of this process (the client), µs. */
+  clientCpuUs: number;
+  /** CPU time per request of the server process, µs (NaN when not measured). */
+  serverCpuUs: number;
 }
 
 export interface LoadOptions {
@@ -18,15 +22,23 @@ export interface LoadOptions {
   /** Calls made before measuring, to warm up the JIT and the connection. */
   warmupMs: number;
   call: () => Promise<unknown>;
+  /** The server process's CPU time so far (µs), to charge CPU per request to each side. */
+  serverCpu?: () => Promise<number>;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await drive(options.concurrency, options.warmupMs, options.call, undefined);
   const latencies = new LatencyLog();
+  const serverCpuBefore = (await options.serverCpu?.()) ?? Number.NaN;
+  const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
   const errors = await drive(options.concurrency, options.durationMs, options.call, latencies);
   const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const serverCpuAfter = (await options.serverCpu?.()) ?? Number.NaN;
   return {
+    clientCpuUs: (clientCpu.user + clientCpu.system) / latencies.count,
+    serverCpuUs: (serverCpuAfter - serverCpuBefore) / latencies.count,
     requests: latencies.count,
     errors,
     seconds,

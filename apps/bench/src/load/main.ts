@@ -6,7 +6,9 @@
  * Each server runs in its own child process (one core for the server, one for the client).
  * Rows: the ceiling (length-prefixed raw echo of the 581-byte benchmark message), rpcx echo
  * (the same bytes as a raw-codec payload), and rpcx Say (protobuf: decode, set field1 = "OK",
- * encode — what rpcx-benchmark measures). Ratios are against the ceiling at the same concurrency.
+ * encode — what rpcx-benchmark measures). Ratios are against the ceiling at the same concurrency;
+ * `client µs` / `server µs` are the CPU time each process spent per request, which varies less
+ * than throughput on a noisy machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -27,22 +29,48 @@ interface Row extends LoadResult {
   ratio: number;
 }
 
-async function withServer<T>(kind: ServerKind, use: (address: string) => Promise<T>): Promise<T> {
+/** A running server process: its address, and its CPU time so far (µs). */
+interface ServerProcess {
+  address: string;
+  cpu(): Promise<number>;
+}
+
+async function withServer<T>(
+  kind: ServerKind,
+  use: (server: ServerProcess) => Promise<T>,
+): Promise<T> {
   const entry = fileURLToPath(new URL('./server-process.js', import.meta.url));
   const child = spawn(process.execPath, [entry, kind], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /LISTENING (\S+)/.exec(out);
-        if (match) resolve(match[1]!);
-      });
+  const lines: string[] = [];
+  const waiters: Array<(line: string) => void> = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    for (let newline = partial.indexOf('\n'); newline >= 0; newline = partial.indexOf('\n')) {
+      const line = partial.slice(0, newline);
+      partial = partial.slice(newline + 1);
+      const waiter = waiters.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const line = lines.shift();
+      if (line !== undefined) return resolve(line);
+      waiters.push(resolve);
       child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
     });
-    return await use(address);
+  try {
+    const listening = /^LISTENING (\S+)$/.exec(await nextLine());
+    if (!listening) throw new Error(`${kind} server did not say where it listens`);
+    const cpu = async () => {
+      child.stdin!.write('cpu\n');
+      return Number(/^CPU (\d+)$/.exec(await nextLine())?.[1]);
+    };
+    return await use({ address: listening[1]!, cpu });
   } finally {
     await stop(child);
   }
@@ -83,23 +111,24 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const concurrency of levels) {
     const options = { concurrency, durationMs, warmupMs };
-    const ceiling = await withServer('raw', async (address) => {
-      const client = await RawEchoClient.connect(port(address));
+    const ceiling = await withServer('raw', async (server) => {
+      const client = await RawEchoClient.connect(port(server.address));
       const frame = rawFrame(payload);
       try {
-        return await runLoad({ ...options, call: () => client.call(frame) });
+        return await runLoad({ ...options, serverCpu: server.cpu, call: () => client.call(frame) });
       } finally {
         client.close();
       }
     });
     rows.push({ name: 'raw TCP echo (ceiling)', concurrency, ...ceiling, ratio: 1 });
 
-    await withServer('rpcx', async (address) => {
-      const client = new Client({ address, codecs: [createProtobufCodec()] });
+    await withServer('rpcx', async (server) => {
+      const client = new Client({ address: server.address, codecs: [createProtobufCodec()] });
       try {
         await client.connect();
         const echo = await runLoad({
           ...options,
+          serverCpu: server.cpu,
           call: () => client.call('Hello', 'Echo', payload, { serializeType: SerializeType.None }),
         });
         rows.push({
@@ -110,6 +139,7 @@ async function main(): Promise<void> {
         });
         const say = await runLoad({
           ...options,
+          serverCpu: server.cpu,
           call: async () => {
             const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
               serializeType: SerializeType.ProtoBuffer,
@@ -136,13 +166,15 @@ async function main(): Promise<void> {
 function printTable(rows: Row[]): void {
   console.log(`\nconcurrency ${rows[0]?.concurrency}`);
   console.log(
-    `${'row'.padEnd(26)}${'req/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}${'× ceiling'.padStart(11)}`,
+    `${'row'.padEnd(26)}${'req/s'.padStart(12)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}${'× ceiling'.padStart(11)}` +
+      `${'client µs'.padStart(11)}${'server µs'.padStart(11)}`,
   );
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(26)}${Math.round(row.requestsPerSecond).toLocaleString('en-US').padStart(12)}` +
         `${row.p50Ms.toFixed(3).padStart(10)}${row.p99Ms.toFixed(3).padStart(10)}${String(row.errors).padStart(8)}` +
-        `${row.ratio.toFixed(2).padStart(11)}`,
+        `${row.ratio.toFixed(2).padStart(11)}${row.clientCpuUs.toFixed(2).padStart(11)}` +
+        `${row.serverCpuUs.toFixed(2).padStart(11)}`,
     );
   }
 }
