@@ -33,8 +33,9 @@ import {
 import { type Listener, listen, parseAddress } from '@rpcx/transport';
 import type { RequestContext } from './call-context.js';
 import { Connection, type ConnectionHost, type ConnectionSettings } from './connection.js';
-import { asError, errorMessage, registrationError } from './errors.js';
+import { errorMessage, registrationError } from './errors.js';
 import { isThenable, PluginContainer } from './plugin-container.js';
+import { isRegistryPlugin, RegistryAnnouncer } from './registry-announcer.js';
 import { handleFrame, runIgnoringErrors } from './request-pipeline.js';
 import type { ServerCore } from './server-core.js';
 import {
@@ -108,7 +109,7 @@ export class Server implements ServerHandle {
   private readonly logger: Logger;
   private readonly services = new ServiceTable();
   private readonly plugins = new PluginContainer();
-  private readonly registries: RegistryPlugin[] = [];
+  private readonly registry: RegistryAnnouncer;
   private readonly codecs: CodecRegistry;
   private readonly compressors: CompressorRegistry;
   private readonly core: ServerCore;
@@ -120,12 +121,6 @@ export class Server implements ServerHandle {
   private state: State = 'idle';
   private inFlightCount = 0;
   private pushSeq = 0;
-  /** servicePath → metadata last announced to the registries (replayed when they start). */
-  private readonly registrations = new Map<string, string>();
-  private registryStarted = false;
-  private registryStopped = false;
-  /** Registry operations run one after another, in the order they were asked for. */
-  private registryQueue: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
   private emptyWaiters: Array<() => void> = [];
   private shutdownPromise: Promise<void> | undefined;
@@ -135,6 +130,7 @@ export class Server implements ServerHandle {
 
   constructor(options: ServerOptions = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.registry = new RegistryAnnouncer(this.logger, () => this.addresses());
     this.codecs = createCodecRegistry(msgpackCodec, ...(options.codecs ?? []));
     this.compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
     const limits: FrameLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -181,26 +177,13 @@ export class Server implements ServerHandle {
    */
   addPlugin(plugin: ServerPlugin | RegistryPlugin): void {
     this.plugins.add(plugin as ServerPlugin);
-    if (isRegistryPlugin(plugin)) {
-      this.registries.push(plugin);
-      if (this.registryStarted && !this.registryStopped) {
-        this.enqueueRegistry(async () => {
-          await this.callRegistry(plugin, 'start', '', () => plugin.start?.(this.addresses()));
-          for (const [path, metadata] of this.registrations) {
-            await this.callRegistry(plugin, 'register', path, () =>
-              plugin.register(path, metadata),
-            );
-          }
-        });
-      }
-    }
+    if (isRegistryPlugin(plugin)) this.registry.add(plugin);
   }
 
   /** Removes a plugin; a registry plugin is not told (call its `stop` yourself). */
   removePlugin(plugin: ServerPlugin | RegistryPlugin): void {
     this.plugins.remove(plugin as ServerPlugin);
-    const at = this.registries.indexOf(plugin as RegistryPlugin);
-    if (at >= 0) this.registries.splice(at, 1);
+    if (isRegistryPlugin(plugin)) this.registry.remove(plugin);
   }
 
   /**
@@ -217,7 +200,7 @@ export class Server implements ServerHandle {
       undefined,
       'Register',
     );
-    this.announce(name, options.metadata);
+    this.registry.announce(name, options.metadata);
   }
 
   /** Like `register`, under `name` (Go's `RegisterName` / `RegisterNameWithMethods`). */
@@ -235,7 +218,7 @@ export class Server implements ServerHandle {
       name,
       'RegisterName',
     );
-    this.announce(name, options.metadata);
+    this.registry.announce(name, options.metadata);
   }
 
   /**
@@ -270,7 +253,7 @@ export class Server implements ServerHandle {
       options = maybeOptions;
     }
     this.services.addFunction(servicePath, name, fn, options?.types);
-    this.announce(servicePath, options?.metadata);
+    this.registry.announce(servicePath, options?.metadata);
   }
 
   /** The registered service paths (Go's `ListServices`). */
@@ -309,25 +292,7 @@ export class Server implements ServerHandle {
     this.state = 'serving';
     this.startSweeper();
     this.logger.info(`rpcx: server listening on ${listener.address}`);
-    if (!this.registryStarted) {
-      this.registryStarted = true;
-      const registries = [...this.registries];
-      const registrations = [...this.registrations];
-      const addresses = this.addresses();
-      this.enqueueRegistry(async () => {
-        for (const plugin of registries) {
-          await this.callRegistry(plugin, 'start', '', () => plugin.start?.(addresses));
-        }
-        for (const [path, metadata] of registrations) {
-          for (const plugin of registries) {
-            await this.callRegistry(plugin, 'register', path, () =>
-              plugin.register(path, metadata),
-            );
-          }
-        }
-      });
-      await this.registryQueue;
-    }
+    await this.registry.start();
     return listener.address;
   }
 
@@ -445,7 +410,7 @@ export class Server implements ServerHandle {
     this.core.draining = true;
     this.logger.info('rpcx: shutdown begins', { inFlight: this.inFlightCount });
     await this.closeListeners();
-    await this.unregisterAll();
+    await this.registry.unregisterAll();
 
     const idle = () => this.inFlightCount === 0 || this.closePromise !== undefined;
     if (!(await this.waitUntil(this.idleWaiters, idle, deadline))) {
@@ -471,7 +436,7 @@ export class Server implements ServerHandle {
     // A shutdown in progress stops waiting.
     release(this.idleWaiters);
     release(this.emptyWaiters);
-    await this.unregisterAll();
+    await this.registry.unregisterAll();
     await this.finish();
   }
 
@@ -480,38 +445,12 @@ export class Server implements ServerHandle {
     this.core.deadlines.clear();
     clearInterval(this.sweeper);
     this.sweeper = undefined;
-    if (this.registryStarted && !this.registryStopped) {
-      this.registryStopped = true;
-      const registries = [...this.registries];
-      this.enqueueRegistry(async () => {
-        for (const plugin of registries) {
-          await this.callRegistry(plugin, 'stop', '', () => plugin.stop?.());
-        }
-      });
-      await this.registryQueue;
-    }
+    await this.registry.stop();
   }
 
   private async closeListeners(): Promise<void> {
     const listeners = this.listeners.splice(0);
     await Promise.all(listeners.map((listener) => listener.close()));
-  }
-
-  private unregistered = false;
-
-  private async unregisterAll(): Promise<void> {
-    if (!this.registryStarted || this.unregistered) return;
-    this.unregistered = true;
-    const paths = [...this.registrations.keys()];
-    const registries = [...this.registries];
-    this.enqueueRegistry(async () => {
-      for (const path of paths) {
-        for (const plugin of registries) {
-          await this.callRegistry(plugin, 'unregister', path, () => plugin.unregister(path));
-        }
-      }
-    });
-    await this.registryQueue;
   }
 
   /** Resolves true once `done()` holds, false if `deadline` passes first. */
@@ -634,54 +573,6 @@ export class Server implements ServerHandle {
     this.inFlightCount--;
     if (this.inFlightCount === 0 && this.idleWaiters.length > 0) release(this.idleWaiters);
   }
-
-  /**
-   * Tells the registries about a registration, now if they run, else when listening starts. A
-   * known path is announced again only with new metadata (Go re-announces every function).
-   */
-  private announce(servicePath: string, given: string | undefined): void {
-    const known = this.registrations.get(servicePath);
-    if (known !== undefined && (given === undefined || given === known)) return;
-    const metadata = given ?? '';
-    this.registrations.set(servicePath, metadata);
-    if (!this.registryStarted || this.registryStopped || this.registries.length === 0) return;
-    const registries = [...this.registries];
-    this.enqueueRegistry(async () => {
-      for (const plugin of registries) {
-        await this.callRegistry(plugin, 'register', servicePath, () =>
-          plugin.register(servicePath, metadata),
-        );
-      }
-    });
-  }
-
-  private enqueueRegistry(operation: () => Promise<void>): void {
-    this.registryQueue = this.registryQueue.then(operation, operation);
-  }
-
-  /** Runs one registry call; failures are logged (Go returns them from Register), never thrown. */
-  private async callRegistry(
-    plugin: RegistryPlugin,
-    operation: string,
-    servicePath: string,
-    call: () => unknown,
-  ): Promise<void> {
-    try {
-      const result = call();
-      if (isThenable(result)) await result;
-    } catch (error) {
-      const subject = servicePath === '' ? '' : ` ${servicePath}`;
-      this.logger.error(
-        `rpcx: registry plugin ${plugin.name ?? '(unnamed)'} failed to ${operation}${subject}: ${asError(error).message}`,
-        { servicePath, error },
-      );
-    }
-  }
-}
-
-function isRegistryPlugin(plugin: object): plugin is RegistryPlugin {
-  const candidate = plugin as Partial<RegistryPlugin>;
-  return typeof candidate.register === 'function' && typeof candidate.unregister === 'function';
 }
 
 function release(waiters: Array<() => void>): void {
