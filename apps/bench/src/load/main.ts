@@ -40,9 +40,14 @@ async function withServer<T>(
   use: (server: ServerProcess) => Promise<T>,
 ): Promise<T> {
   const entry = fileURLToPath(new URL('./server-process.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, kind], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const pin = process.env.RPCX_BENCH_SERVER_CPU;
+  const child = pin
+    ? spawn('taskset', ['-c', pin, process.execPath, entry, kind], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+    : spawn(process.execPath, [entry, kind], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
   const lines: string[] = [];
   const waiters: Array<(line: string) => void> = [];
   let partial = '';
