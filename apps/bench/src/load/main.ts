@@ -40,14 +40,12 @@ async function withServer<T>(
   use: (server: ServerProcess) => Promise<T>,
 ): Promise<T> {
   const entry = fileURLToPath(new URL('./server-process.js', import.meta.url));
+  // Optional pinning to one core (RPCX_BENCH_SERVER_CPU), for steadier comparisons.
   const pin = process.env.RPCX_BENCH_SERVER_CPU;
-  const child = pin
-    ? spawn('taskset', ['-c', pin, process.execPath, entry, kind], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      })
-    : spawn(process.execPath, [entry, kind], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
+  const command = pin ? ['taskset', '-c', pin, process.execPath] : [process.execPath];
+  const child = spawn(command[0]!, [...command.slice(1), entry, kind], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines: string[] = [];
   const waiters: Array<(line: string) => void> = [];
   let partial = '';
