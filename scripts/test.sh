@@ -8,6 +8,8 @@ source scripts/ensure-tools.sh
 
 ensure_pnpm
 ensure_go
+# The TLS tests make throw-away certificates with the openssl CLI.
+command -v openssl >/dev/null || apt_install openssl
 
 log "installing dependencies (frozen lockfile)"
 pnpm install --frozen-lockfile
