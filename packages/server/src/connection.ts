@@ -10,7 +10,7 @@
  * - the connection has not been accepted yet (async `postConnAccept` plugins).
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, type Logger, monotonicNow, RpcxError } from '@rpcx/core';
+import { ErrorCode, type Logger, type RpcxError } from '@rpcx/core';
 import { FramedConnection } from '@rpcx/transport';
 import type { RequestContext } from './call-context.js';
 import type { ServerConnection } from './types.js';
@@ -43,12 +43,6 @@ export class Connection implements ServerConnection {
   accepted = false;
   private closing = false;
   private readonly backlog: Buffer[] = [];
-  /** Bytes received and bytes handed over as whole frames: the difference is a partial frame. */
-  private received = 0;
-  private consumed = 0;
-  private frameCompleted = false;
-  /** Since when (monotonic ms) a partial frame has been waiting without any frame completing; 0 = none. */
-  private partialSince = 0;
 
   constructor(
     readonly socket: Socket,
@@ -61,18 +55,13 @@ export class Connection implements ServerConnection {
       onClose: (error) => this.onClose(error),
       limits: { maxFrameLength: settings.maxFrameLength },
       idleTimeoutMs: settings.idleTimeoutMs,
-      // Checked by the server's sweep (checkStall) instead: FramedConnection's frame timer is
-      // not reset when frames complete, so it would cut off a busy client whose frames
-      // straddle chunks.
-      frameTimeoutMs: 0,
+      frameTimeoutMs: settings.frameTimeoutMs,
       pauseReadsWhileBackpressured: true,
     });
     this.id = this.framed.id;
     this.remoteAddress = this.framed.remoteAddress;
     this.localAddress = this.framed.localAddress;
-    // Registered after FramedConnection's own listeners: on data, after the chunk's frames were
-    // handed over; on drain, after it resumed reading.
-    socket.on('data', (chunk: Buffer) => this.onChunk(chunk.length));
+    // Registered after FramedConnection's own listener: on drain, after it resumed reading.
     socket.on('drain', () => this.pump());
     // Nothing is read until the connection is accepted.
     socket.pause();
@@ -131,34 +120,7 @@ export class Connection implements ServerConnection {
     if (this.backlog.length > 0 || this.socket.isPaused()) this.pump();
   }
 
-  /**
-   * Cuts the connection off if a frame started more than `frameTimeoutMs` ago and no frame has
-   * completed since (a client that sent half a frame and stalled). Called by the server's sweep.
-   */
-  checkStall(now: number): void {
-    const timeout = this.settings.frameTimeoutMs;
-    if (this.partialSince === 0 || timeout <= 0 || now - this.partialSince < timeout) return;
-    this.destroy(
-      new RpcxError(
-        ErrorCode.Timeout,
-        `connection ${this.remoteAddress} sent part of a frame and stalled for ${timeout} ms`,
-      ),
-    );
-  }
-
-  private onChunk(length: number): void {
-    this.received += length;
-    if (this.received === this.consumed) {
-      this.partialSince = 0;
-    } else if (this.partialSince === 0 || this.frameCompleted) {
-      this.partialSince = monotonicNow();
-    }
-    this.frameCompleted = false;
-  }
-
   private onFrame(frame: Buffer): void {
-    this.consumed += frame.length;
-    this.frameCompleted = true;
     if (this.closing) return;
     if (this.backlog.length === 0 && this.canDispatch()) {
       this.dispatch(frame);

@@ -124,8 +124,6 @@ export class Server implements ServerHandle {
   private idleWaiters: Array<() => void> = [];
   private emptyWaiters: Array<() => void> = [];
   private shutdownPromise: Promise<void> | undefined;
-  /** Checks for stalled half frames on every connection (one timer for the server). */
-  private sweeper: NodeJS.Timeout | undefined;
   private closePromise: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
@@ -290,7 +288,6 @@ export class Server implements ServerHandle {
     }
     this.listeners.push(listener);
     this.state = 'serving';
-    this.startSweeper();
     this.logger.info(`rpcx: server listening on ${listener.address}`);
     await this.registry.start();
     return listener.address;
@@ -443,8 +440,6 @@ export class Server implements ServerHandle {
   private async finish(): Promise<void> {
     this.state = 'closed';
     this.core.deadlines.clear();
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
     await this.registry.stop();
   }
 
@@ -479,19 +474,6 @@ export class Server implements ServerHandle {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
-
-  private startSweeper(): void {
-    const timeout = this.settings.frameTimeoutMs;
-    if (this.sweeper !== undefined || timeout <= 0) return;
-    this.sweeper = setInterval(
-      () => {
-        const now = monotonicNow();
-        for (const conn of this.conns.values()) conn.checkStall(now);
-      },
-      Math.max(10, Math.min(1000, Math.floor(timeout / 2))),
-    );
-    this.sweeper.unref();
-  }
 
   private stopping(): boolean {
     return this.state === 'draining' || this.state === 'closed';

@@ -153,18 +153,25 @@ export class FramedConnection {
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
     } else if (this.frameTimer === undefined) {
-      this.frameTimer = setTimeout(() => {
-        this.destroy(
-          new RpcxError(
-            ErrorCode.Timeout,
-            `connection ${this.remoteAddress} sent part of a frame and stalled for ${timeout} ms`,
-          ),
-        );
-      }, timeout);
+      this.frameTimer = setTimeout(this.onFrameTimeout, timeout);
     } else if (frameCompleted) {
       this.frameTimer.refresh();
     }
   }
+
+  private readonly onFrameTimeout = (): void => {
+    // While we do not read (our own backpressure), the frame cannot complete: not the peer's fault.
+    if (this.socket.isPaused()) {
+      this.frameTimer?.refresh();
+      return;
+    }
+    this.destroy(
+      new RpcxError(
+        ErrorCode.Timeout,
+        `connection ${this.remoteAddress} sent part of a frame and stalled for ${this.options.frameTimeoutMs} ms`,
+      ),
+    );
+  };
 
   private uncork(): void {
     if (!this.corked) return;

@@ -223,6 +223,24 @@ describe('dial, listen and framed connections', () => {
     conn.close();
   });
 
+  it('does not blame the peer for a frame it cannot finish while we are not reading', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 50 });
+    listeners.push(server.listener);
+    const { conn, frames } = collect(await dial(server.listener.address));
+    await until(() => server.connections.length === 1);
+    const one = frame('paused', 100);
+    conn.socket.write(one.subarray(0, 30));
+    await sleep(10);
+    server.connections[0]!.socket.pause(); // e.g. the server's own backpressure
+    await sleep(150);
+    expect(server.closed).toEqual([]);
+    server.connections[0]!.socket.resume();
+    conn.socket.write(one.subarray(30));
+    await until(() => frames.length === 1);
+    expect(frames[0]).toEqual(one);
+    conn.close();
+  });
+
   it('closes an idle connection after the idle timeout', async () => {
     const server = await echoServer('tcp@127.0.0.1:0', { idleTimeoutMs: 100 });
     listeners.push(server.listener);
