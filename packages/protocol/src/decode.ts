@@ -10,6 +10,7 @@ import { HEADER_LENGTH, Header, MAGIC_NUMBER } from './header.js';
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js';
 import { Message } from './message.js';
 import { readMetadata } from './metadata.js';
+import { readText } from './text.js';
 
 export interface DecodeOptions {
   compressors?: CompressorRegistry;
@@ -17,81 +18,70 @@ export interface DecodeOptions {
 }
 
 export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): Message {
-  const maxFrameLength = options.limits?.maxFrameLength ?? DEFAULT_LIMITS.maxFrameLength;
+  const limits = options.limits;
+  const maxFrameLength = limits?.maxFrameLength ?? DEFAULT_LIMITS.maxFrameLength;
   const maxDecompressedLength =
-    options.limits?.maxDecompressedLength ?? DEFAULT_LIMITS.maxDecompressedLength;
+    limits?.maxDecompressedLength ?? DEFAULT_LIMITS.maxDecompressedLength;
   const bytes = asBuffer(frame);
-  if (bytes.length < FRAME_PREFIX_LENGTH) {
-    throw protocolError(`frame of ${bytes.length} bytes is shorter than the 16-byte prefix`);
+  const end = bytes.length;
+  if (end < FRAME_PREFIX_LENGTH) {
+    throw protocolError(`frame of ${end} bytes is shorter than the 16-byte prefix`);
   }
   if (bytes[0] !== MAGIC_NUMBER) throw protocolError(`wrong magic number: ${bytes[0]}`);
   const totalLength = bytes.readUInt32BE(HEADER_LENGTH);
   if (totalLength > maxFrameLength) throw frameTooLong(totalLength, maxFrameLength);
-  if (bytes.length !== FRAME_PREFIX_LENGTH + totalLength) {
+  if (end !== FRAME_PREFIX_LENGTH + totalLength) {
     throw protocolError(
-      `frame declares ${totalLength} body bytes but carries ${bytes.length - FRAME_PREFIX_LENGTH}`,
+      `frame declares ${totalLength} body bytes but carries ${end - FRAME_PREFIX_LENGTH}`,
     );
   }
 
-  const reader = new SectionReader(bytes, FRAME_PREFIX_LENGTH);
-  const servicePath = reader.string('servicePath');
-  const serviceMethod = reader.string('serviceMethod');
-  const metaLength = reader.length('metadata');
-  const metadata = readMetadata(bytes, reader.offset, metaLength);
-  reader.skip(metaLength);
-  const payloadLength = reader.length('payload');
+  let at = FRAME_PREFIX_LENGTH;
+  const pathLength = sectionLength(bytes, at, 'servicePath');
+  at += 4;
+  const servicePath = readText(bytes, at, at + pathLength);
+  at += pathLength;
+  const methodLength = sectionLength(bytes, at, 'serviceMethod');
+  at += 4;
+  const serviceMethod = readText(bytes, at, at + methodLength);
+  at += methodLength;
+  const metaLength = sectionLength(bytes, at, 'metadata');
+  at += 4;
+  const metadata = readMetadata(bytes, at, metaLength);
+  at += metaLength;
+  const payloadLength = sectionLength(bytes, at, 'payload');
+  at += 4;
   // Go ignores payloadLen and takes the rest; we insist the two agree.
-  if (payloadLength !== reader.remaining) {
+  if (payloadLength !== end - at) {
     throw protocolError(
-      `payload length ${payloadLength} does not match the ${reader.remaining} bytes left in the frame`,
+      `payload length ${payloadLength} does not match the ${end - at} bytes left in the frame`,
     );
   }
 
-  const header = new Header(Buffer.from(bytes.subarray(0, HEADER_LENGTH)));
-  let payload: Uint8Array = bytes.subarray(reader.offset);
-  if (header.compressType !== 0 && payload.length > 0) {
-    const compressor = (options.compressors ?? defaultCompressors).require(header.compressType);
+  // The header is a view: the message owns its frame from here on.
+  const header = new Header(bytes.subarray(0, HEADER_LENGTH));
+  let payload: Uint8Array = bytes.subarray(at);
+  const compressType = header.compressType;
+  if (compressType !== 0 && payloadLength > 0) {
+    const compressor = (options.compressors ?? defaultCompressors).require(compressType);
     payload = compressor.decompress(payload, maxDecompressedLength);
-  } else if (payload.length > maxDecompressedLength) {
+  } else if (payloadLength > maxDecompressedLength) {
     throw new RpcxError(
       ErrorCode.MessageTooLarge,
-      `payload of ${payload.length} bytes exceeds the maximum allowed size of ${maxDecompressedLength}`,
+      `payload of ${payloadLength} bytes exceeds the maximum allowed size of ${maxDecompressedLength}`,
     );
   }
   return new Message({ header, servicePath, serviceMethod, metadata, payload });
 }
 
-/** Reads the length-prefixed sections of a frame body, never past its end. */
-class SectionReader {
-  constructor(
-    private readonly bytes: Buffer,
-    public offset: number,
-  ) {}
-
-  get remaining(): number {
-    return this.bytes.length - this.offset;
+/** The uint32 length at `at`, checked against the bytes that follow it. */
+function sectionLength(bytes: Buffer, at: number, section: string): number {
+  if (bytes.length - at < 4) throw protocolError(`frame ends before the ${section} length`);
+  const length = bytes.readUInt32BE(at);
+  if (length > bytes.length - at - 4) {
+    throw protocolError(`${section} length ${length} points past the end of the frame`);
   }
-
-  length(section: string): number {
-    if (this.remaining < 4) throw protocolError(`frame ends before the ${section} length`);
-    const length = this.bytes.readUInt32BE(this.offset);
-    this.offset += 4;
-    if (length > this.remaining) {
-      throw protocolError(`${section} length ${length} points past the end of the frame`);
-    }
-    return length;
-  }
-
-  string(section: string): string {
-    const length = this.length(section);
-    const value = this.bytes.toString('utf8', this.offset, this.offset + length);
-    this.offset += length;
-    return value;
-  }
-
-  skip(length: number): void {
-    this.offset += length;
-  }
+  return length;
 }
 
 export function asBuffer(bytes: Uint8Array): Buffer {
