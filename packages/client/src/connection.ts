@@ -124,6 +124,9 @@ export class Connection implements ConnectionInfo, CallOwner {
       const left = Math.floor(call.deadline - monotonicNow());
       serverTimeout = String(left > 0 ? left : 1);
     }
+    // Decided once: encoding may flush the transport's batch, and a frame encoded into the batch
+    // must be written before anything else is encoded.
+    const writeNow = this.queueHead === this.queue.length && this.canWrite();
     let frame: Buffer;
     try {
       if (hooks.clientBeforeEncode.length > 0 || hooks.watchesWrites) {
@@ -134,7 +137,15 @@ export class Connection implements ConnectionInfo, CallOwner {
         frame = encodeMessage(message, this.encodeOptions);
         call.message = message;
       } else {
-        frame = encodeRequest(call, seq, serverTimeout, ctx.compressors, ctx.limits.maxFrameLength);
+        frame = encodeRequest(
+          call,
+          seq,
+          serverTimeout,
+          ctx.compressors,
+          ctx.limits.maxFrameLength,
+          // Straight into the transport's batch when it goes out now; queued frames own a buffer.
+          writeNow ? this.framed.frameBuffer : Buffer.allocUnsafe,
+        );
       }
     } catch (error) {
       call.fail(asRpcxError(error, ErrorCode.InvalidArgument));
@@ -145,7 +156,7 @@ export class Connection implements ConnectionInfo, CallOwner {
     call.metadata = undefined;
     call.owner = this;
     if (call.kind !== CallKind.Oneway) this.pending.set(seq, call);
-    if (this.queueHead < this.queue.length || !this.canWrite()) {
+    if (!writeNow) {
       call.frame = frame;
       this.queue.push(call);
       this.scheduleFlush();
@@ -193,13 +204,12 @@ export class Connection implements ConnectionInfo, CallOwner {
   // Internals
 
   /**
-   * Whether another frame may go to the transport now: not while the socket asks for a drain, nor
-   * while more than `highWater` bytes wait to reach the kernel (frames written in one turn count
-   * too, whether the transport corks them or batches them).
+   * Whether another frame may go to the transport now: while fewer than `highWater` bytes wait to
+   * reach the kernel (this turn's batch included). Past the socket's own mark that can only mean
+   * the socket asked for a drain, so a full queue waits for 'drain', never polls.
    */
   private canWrite(): boolean {
-    const framed = this.framed;
-    return !framed.backpressured && framed.pendingWriteBytes < this.highWater;
+    return this.framed.pendingWriteBytes < this.highWater;
   }
 
   private write(call: PendingCall, frame: Buffer): void {

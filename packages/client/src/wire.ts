@@ -46,6 +46,7 @@ export function encodeRequest(
   serverTimeout: string | undefined,
   compressors: CompressorRegistry,
   maxFrameLength: number,
+  allocate: (length: number) => Buffer = Buffer.allocUnsafe,
 ): Buffer {
   let payload = request.payload;
   const compressType = (request.flags & 0x1c) >> 2;
@@ -78,7 +79,7 @@ export function encodeRequest(
     );
   }
 
-  const frame = Buffer.allocUnsafe(FRAME_PREFIX_LENGTH + totalLength);
+  const frame = allocate(FRAME_PREFIX_LENGTH + totalLength);
   frame[0] = MAGIC_NUMBER;
   frame[1] = 0;
   frame[2] = request.flags;

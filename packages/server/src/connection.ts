@@ -91,6 +91,11 @@ export class Connection implements ServerConnection {
     return this.framed.write(frame);
   }
 
+  /** Room to encode one response frame into, then `write` without a copy. */
+  frameBuffer(length: number): Buffer {
+    return this.framed.frameBuffer(length);
+  }
+
   close(): void {
     this.closeFor(undefined);
   }

@@ -270,9 +270,18 @@ function respond(
   try {
     out =
       failure === undefined
-        ? encodeResponse(core, request, frame, flags, handlerMetadata ?? EMPTY_METADATA, payload)
+        ? encodeResponse(
+            core,
+            conn,
+            request,
+            frame,
+            flags,
+            handlerMetadata ?? EMPTY_METADATA,
+            payload,
+          )
         : encodeResponse(
             core,
+            conn,
             request,
             frame,
             flags,
@@ -284,6 +293,7 @@ function respond(
     try {
       out = encodeResponse(
         core,
+        conn,
         request,
         frame,
         responseFlags(core, request, 0, encodeFailure),
@@ -412,6 +422,7 @@ function errorMetadata(
 /** One response frame: header and path bytes from the request frame, then metadata and payload. */
 function encodeResponse(
   core: ServerCore,
+  conn: Connection,
   request: Message,
   frame: Buffer,
   flags: number,
@@ -433,7 +444,7 @@ function encodeResponse(
       `message is too long: ${totalLength} bytes exceed the limit of ${MAX_UINT32}`,
     );
   }
-  const out = Buffer.allocUnsafe(FRAME_PREFIX_LENGTH + totalLength);
+  const out = conn.frameBuffer(FRAME_PREFIX_LENGTH + totalLength);
   const header = request.header.bytes;
   // Short copies: a loop beats Buffer#copy's call overhead.
   for (let i = 0; i < HEADER_LENGTH; i++) out[i] = header[i]!;

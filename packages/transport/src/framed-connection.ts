@@ -1,14 +1,15 @@
 /**
  * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
  * frames reach `onFrame`; a framing error closes this connection only. Writing: frames written
- * in one event-loop turn leave in one `writev` (cork now, uncork at the end of the turn), and
- * when the peer reads slowly the caller is told (`write` returns false, `drained()` waits) — a
+ * in one event-loop turn are laid end to end (`WriteBatch`) and leave as one chunk at the end of
+ * the turn, or earlier once a socket buffer's worth has gathered, and when the peer reads slowly the caller is told (`write` returns false, `drained()` waits) — a
  * server can also stop reading requests until the responses have drained.
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { FrameDecoder, type FrameLimits } from '@rpcx/protocol';
 import { toRpcxError } from './socket-errors.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface FramedConnectionOptions {
   /** Receives each whole frame, a view into the received bytes. */
@@ -25,19 +26,22 @@ export interface FramedConnectionOptions {
 }
 
 let nextConnectionId = 1;
+/** Frames up to this size are batched per turn; larger ones go to the socket on their own. */
+const BATCH_FRAME_LIMIT = 16 * 1024;
 
 export class FramedConnection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private readonly decoder: FrameDecoder;
-  private corked = false;
   private closeError: RpcxError | undefined;
   private isClosed = false;
   private readsStopped = false;
   private frameTimer: NodeJS.Timeout | undefined;
   private framesRead = 0;
   private drainWaiters: Array<() => void> = [];
+  private readonly batch = new WriteBatch();
+  private flushScheduled = false;
 
   constructor(
     readonly socket: Socket,
@@ -76,7 +80,7 @@ export class FramedConnection {
 
   /** Bytes written but not yet handed to the kernel. */
   get pendingWriteBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.batch.pendingBytes;
   }
 
   /**
@@ -85,12 +89,50 @@ export class FramedConnection {
    */
   write(frame: Uint8Array): boolean {
     if (this.closed) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => this.uncork());
+    if (frame.length > BATCH_FRAME_LIMIT) {
+      this.flush();
+      return this.writeNow(frame);
     }
-    const ok = this.socket.write(frame);
+    this.makeRoom(frame.length);
+    this.batch.add(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAtTurnEnd);
+    }
+    return !this.socket.writableNeedDrain;
+  }
+
+  /**
+   * Room to encode one frame of `length` bytes into: `write` it next and it joins the batch
+   * without a copy. Valid until the next `frameBuffer` or `write`; unwritten, it leaves nothing.
+   */
+  readonly frameBuffer = (length: number): Buffer => {
+    if (length > BATCH_FRAME_LIMIT) return Buffer.allocUnsafe(length);
+    this.makeRoom(length);
+    return this.batch.reserve(length);
+  };
+
+  /**
+   * Sends the batch early if `length` more bytes would take it past the socket's high-water
+   * mark: the peer gets the first responses while we work on the rest, and a batch the kernel
+   * takes at once never makes the socket report backpressure.
+   */
+  private makeRoom(length: number): void {
+    if (this.batch.pendingBytes + length > this.socket.writableHighWaterMark) this.flush();
+  }
+
+  private readonly flushAtTurnEnd = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    const bytes = this.batch.take();
+    if (bytes !== undefined && !this.closed) this.writeNow(bytes);
+  }
+
+  private writeNow(bytes: Uint8Array): boolean {
+    const ok = this.socket.write(bytes);
     if (!ok && this.options.pauseReadsWhileBackpressured) this.socket.pause();
     return ok;
   }
@@ -111,7 +153,7 @@ export class FramedConnection {
   close(error?: RpcxError): void {
     if (this.closed) return;
     this.closeError ??= error;
-    this.uncork();
+    this.flush();
     this.socket.end();
     // A peer that never reads would keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -172,12 +214,6 @@ export class FramedConnection {
       ),
     );
   };
-
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
-  }
 
   private onDrain(): void {
     if (this.options.pauseReadsWhileBackpressured && !this.readsStopped) this.socket.resume();
