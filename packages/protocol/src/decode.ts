@@ -1,6 +1,8 @@
 /**
  * One complete frame → Message (spec §1.1). Every length is checked against the bytes that are
  * really there; a frame that lies gets `RpcxError(Protocol)` instead of Go's recovered panic.
+ * The message's header and (uncompressed) payload are views of the frame, not copies: copy the
+ * frame first if its memory will be reused.
  */
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { type CompressorRegistry, defaultCompressors } from './compressor-registry.js';
