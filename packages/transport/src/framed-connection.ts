@@ -2,8 +2,9 @@
  * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
  * frames reach `onFrame`; a framing error closes this connection only. Writing: frames written
  * in one event-loop turn are laid end to end (`WriteBatch`) and leave as one chunk at the end of
- * the turn, or earlier once a socket buffer's worth has gathered, and when the peer reads slowly the caller is told (`write` returns false, `drained()` waits) — a
- * server can also stop reading requests until the responses have drained.
+ * the turn, or earlier once a socket buffer's worth has gathered. When the peer reads slowly the
+ * caller is told (`write` returns false, `drained()` waits) — a server can also stop reading
+ * requests until the responses have drained.
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
