@@ -3,6 +3,7 @@
  * count, order not significant. Decoded maps have no prototype, so a `__proto__` key is just a key.
  */
 import { ErrorCode, type Metadata, RpcxError } from '@rpcx/core';
+import { readText } from './text.js';
 
 const MISSING = 'wrong metadata lines. some keys or values are missing';
 
@@ -42,12 +43,12 @@ export function readMetadata(source: Buffer, offset: number, length: number): Me
     at += 4;
     // Go's check: after the key there must still be room for the value's length.
     if (keyLength > end - at - 4) throw new RpcxError(ErrorCode.Protocol, MISSING);
-    const key = source.toString('utf8', at, at + keyLength);
+    const key = readText(source, at, at + keyLength);
     at += keyLength;
     const valueLength = source.readUInt32BE(at);
     at += 4;
     if (valueLength > end - at) throw new RpcxError(ErrorCode.Protocol, MISSING);
-    metadata[key] = source.toString('utf8', at, at + valueLength);
+    metadata[key] = readText(source, at, at + valueLength);
     at += valueLength;
   }
   return metadata;
