@@ -30,6 +30,7 @@ import type { ClientContext } from './client-options.js';
 import { asRpcxError, isErrorLike, messageOf } from './errors.js';
 import { HEARTBEAT_FLAGS, heartbeatPayload, unixNanosNow } from './heartbeat.js';
 import { CallKind, type CallOwner, PendingCall } from './pending-call.js';
+import { PendingTable } from './pending-table.js';
 import { encodeRequest, FrameView } from './wire.js';
 
 /** What a connection reports to its client. */
@@ -56,7 +57,7 @@ export class Connection implements ConnectionInfo, CallOwner {
   closeReason: RpcxError | undefined = undefined;
   private readonly framed: FramedConnection;
   private nextSeq = 0;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingTable<PendingCall>();
   /** Calls waiting for the socket to drain, in order; `queueHead` is the next to write. */
   private queue: (PendingCall | undefined)[] = [];
   private queueHead = 0;
@@ -155,7 +156,7 @@ export class Connection implements ConnectionInfo, CallOwner {
     if (call.kind !== CallKind.Heartbeat) call.payload = EMPTY;
     call.metadata = undefined;
     call.owner = this;
-    if (call.kind !== CallKind.Oneway) this.pending.set(seq, call);
+    if (call.kind !== CallKind.Oneway) this.pending.add(call);
     if (!writeNow) {
       call.frame = frame;
       this.queue.push(call);
@@ -462,8 +463,7 @@ export class Connection implements ConnectionInfo, CallOwner {
   private failAll(reason: RpcxError): void {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
-    for (const call of this.pending.values()) call.fail(reason);
-    this.pending.clear();
+    for (const call of this.pending.drain()) call.fail(reason);
     const queue = this.queue;
     for (let i = this.queueHead; i < queue.length; i++) queue[i]?.fail(reason);
     this.queue = [];

@@ -129,7 +129,12 @@ export class FramedConnection {
 
   private flush(): void {
     const bytes = this.batch.take();
-    if (bytes !== undefined && !this.closed) this.writeNow(bytes);
+    if (bytes === undefined || this.closed) return;
+    this.writeNow(bytes);
+    // Written synchronously, so the kernel has a copy and the arena can be filled again. One
+    // long-lived arena instead of a fresh one every few hundred KiB: dead arenas that reached
+    // old space pile up as external memory until V8 answers with a full GC every few ms.
+    if (this.socket.writableLength === 0) this.batch.recycle();
   }
 
   private writeNow(bytes: Uint8Array): boolean {

@@ -130,6 +130,48 @@ describe('dial, listen and framed connections', () => {
     server.close();
   });
 
+  it('delivers every frame intact when the peer stops reading for many turns', async () => {
+    // Batches the kernel does not take at once stay with the socket: the batch must not write
+    // later frames over them.
+    const server = createServer();
+    let peer: Socket | undefined;
+    server.on('connection', (s) => {
+      peer = s;
+      s.pause();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const { conn } = collect(await dial(`tcp@127.0.0.1:${port}`));
+    try {
+      await until(() => peer !== undefined);
+      const frames: Buffer[] = [];
+      for (let turn = 0; turn < 40; turn++) {
+        for (let i = 0; i < 50; i++) {
+          const f = frame(`t${turn}-${i}`, 2000);
+          frames.push(f);
+          conn.write(f);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(conn.pendingWriteBytes).toBeGreaterThan(0); // the kernel could not take it all
+      const received: Buffer[] = [];
+      let receivedBytes = 0;
+      peer!.on('data', (c: Buffer) => {
+        received.push(c);
+        receivedBytes += c.length;
+      });
+      peer!.resume();
+      const expected = Buffer.concat(frames);
+      await until(() => receivedBytes >= expected.length);
+      expect(Buffer.concat(received).equals(expected)).toBe(true);
+    } finally {
+      conn.destroy();
+      peer?.destroy();
+      server.close();
+    }
+  });
+
   it('fails a dial to a closed port with a retryable error', async () => {
     const server = createServer().listen(0, '127.0.0.1');
     await once(server, 'listening');

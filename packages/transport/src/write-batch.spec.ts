@@ -26,12 +26,32 @@ describe('WriteBatch', () => {
     expect(taken.buffer).toBe(region.buffer);
   });
 
-  it('never reuses bytes it has handed to the socket', () => {
+  it('never reuses bytes it has handed to the socket until told they were consumed', () => {
     const batch = new WriteBatch();
     batch.add(bytes(8, 1));
     const first = batch.take()!;
     batch.add(bytes(8, 2));
     expect(Buffer.from(first)).toEqual(bytes(8, 1));
+    const second = batch.take()!;
+    expect(second.byteOffset).toBe(first.byteOffset + 8);
+
+    batch.recycle();
+    batch.add(bytes(8, 3));
+    const third = batch.take()!;
+    expect(third.buffer).toBe(first.buffer);
+    expect(third.byteOffset).toBe(first.byteOffset);
+    expect(Buffer.from(third)).toEqual(bytes(8, 3));
+  });
+
+  it('ignores recycle while bytes are batched', () => {
+    const batch = new WriteBatch();
+    batch.add(bytes(4, 1));
+    batch.take();
+    batch.add(bytes(4, 2));
+    batch.recycle();
+    expect(Buffer.from(batch.take()!)).toEqual(bytes(4, 2));
+    batch.add(bytes(4, 3));
+    expect(Buffer.from(batch.take()!)).toEqual(bytes(4, 3));
   });
 
   it('keeps batched bytes when a frame does not fit in the arena any more', () => {

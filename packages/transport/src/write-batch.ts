@@ -3,8 +3,9 @@
  * socket as one chunk: no per-frame stream bookkeeping, one iovec per `write`. Encoders can ask
  * for room (`reserve`) and encode in place; other frames are copied in (`add`).
  *
- * A handed-out region is never reused: `take` moves past it, and a full arena is replaced, not
- * rewound, because the socket may still hold the bytes it was given.
+ * A handed-out region is reused only once its owner says the bytes were consumed (`recycle`):
+ * `take` moves past it, and a full arena is replaced, not rewound, because the socket may still
+ * hold the bytes it was given.
  */
 
 /** Size of each arena. */
@@ -46,6 +47,14 @@ export class WriteBatch {
     if (frame !== this.reserved) this.reserve(frame.length).set(frame);
     this.reserved = undefined;
     this.end += frame.length;
+  }
+
+  /**
+   * Says that every byte taken so far has been consumed (the kernel has a copy), so the arena is
+   * filled again from its start. Ignored while bytes are batched.
+   */
+  recycle(): void {
+    if (this.end === this.start) this.start = this.end = 0;
   }
 
   /** The batched bytes (a view), leaving the batch empty; undefined when it already is. */

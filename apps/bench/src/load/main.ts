@@ -93,7 +93,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '5000' },
-      warmup: { type: 'string', default: '1000' },
+      // A fresh process needs a few seconds to reach its steady speed (JIT, V8 growing its young
+      // generation, socket buffers): measure after that, for the ceiling and rpcx alike.
+      warmup: { type: 'string', default: '3000' },
       concurrency: { type: 'string', default: '1,100' },
       json: { type: 'string' },
     },

@@ -1,8 +1,9 @@
 /**
  * The ceiling: a minimal length-prefixed TCP echo, as fast as we can make it in Node. Frames are
  * `uint32 length, payload`. The server writes back every whole frame of a chunk in one write (a
- * view of the chunk, no copy); the client pipelines, coalesces its writes per event-loop turn and
- * matches replies in order. No codec, no header, no dispatch: what rpcx is judged against.
+ * view of the chunk, no copy); the client pipelines, lays each event-loop turn's frames end to end
+ * in one buffer and writes them in 32 KiB pieces, and matches replies in order. No codec, no
+ * header, no dispatch: what rpcx is judged against.
  */
 import { createServer, type Server, Socket } from 'node:net';
 
@@ -25,10 +26,21 @@ export function startRawEchoServer(port = 0): Promise<Server> {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
+/**
+ * Most bytes the client gathers before writing: sending part of a turn's frames early lets the
+ * server start on them while the rest are batched (measured faster than one write per turn).
+ */
+const BATCH_BYTES = 32 * 1024;
+const ARENA_BYTES = 256 * 1024;
+
 export class RawEchoClient {
   private readonly waiting: Array<(reply: Buffer) => void> = [];
   private pending: Buffer | undefined;
-  private corked = false;
+  /** Frames not yet written are laid end to end in `arena[start, end)`. */
+  private arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+  private start = 0;
+  private end = 0;
+  private flushScheduled = false;
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -45,20 +57,36 @@ export class RawEchoClient {
 
   /** Sends one frame (length prefix included) and resolves with the echoed frame. */
   call(frame: Buffer): Promise<Buffer> {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
+    if (this.end - this.start + frame.length > BATCH_BYTES) this.flush();
+    if (this.arena.length - this.end < frame.length) {
+      // The socket may still hold the old arena's bytes: start a fresh one, never rewind it.
+      this.arena = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, frame.length));
+      this.start = this.end = 0;
     }
-    this.socket.write(frame);
+    frame.copy(this.arena, this.end);
+    this.end += frame.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAtTurnEnd);
+    }
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   close(): void {
     this.socket.destroy();
+  }
+
+  private readonly flushAtTurnEnd = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+
+  private flush(): void {
+    if (this.end === this.start) return;
+    this.socket.write(this.arena.subarray(this.start, this.end));
+    this.start = this.end;
+    // Taken by the kernel at once: the arena can be filled again from the start.
+    if (this.socket.writableLength === 0) this.start = this.end = 0;
   }
 
   private onData(chunk: Buffer): void {
