@@ -60,8 +60,8 @@ export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): M
     );
   }
 
-  // The header is a view: the message owns its frame from here on.
-  const header = new Header(bytes.subarray(0, HEADER_LENGTH));
+  // The header reads the frame in place: the message owns its frame from here on.
+  const header = new Header(bytes);
   let payload: Uint8Array = bytes.subarray(at);
   const compressType = header.compressType;
   if (compressType !== 0 && payloadLength > 0) {

@@ -32,7 +32,7 @@ export function encodeMessage(message: Message, options: EncodeOptions = {}): Bu
   }
 
   const frame = Buffer.allocUnsafe(FRAME_PREFIX_LENGTH + totalLength);
-  message.header.bytes.copy(frame, 0);
+  message.header.copyTo(frame, 0);
   let at = HEADER_LENGTH;
   at = frame.writeUInt32BE(totalLength, at);
   at = frame.writeUInt32BE(pathLength, at);

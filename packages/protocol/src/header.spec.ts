@@ -131,6 +131,23 @@ describe('Header', () => {
     expect(() => new Header(new Uint8Array(11))).toThrow('a header is 12 bytes, got 11');
   });
 
+  it('reads the first 12 bytes of a longer buffer in place, as a decoded frame does', () => {
+    const frame = Buffer.alloc(20);
+    frame[0] = 0x08;
+    frame[3] = 0x30;
+    frame.writeUInt32BE(7, 8);
+    const header = new Header(frame);
+    expect(header.serializeType).toBe(3);
+    expect(header.seqNumber).toBe(7);
+    expect(header.bytes.length).toBe(12);
+    header.oneway = true;
+    expect(frame[2]).toBe(0x20);
+    expect(header.bytes[2]).toBe(0x20);
+    const copy = Buffer.alloc(14);
+    header.copyTo(copy, 2);
+    expect(copy.subarray(2)).toEqual(frame.subarray(0, 12));
+  });
+
   it('clones independently', () => {
     const header = new Header();
     const copy = header.clone();

@@ -25,25 +25,37 @@ function checkRange(field: string, value: number, max: number): void {
 }
 
 export class Header {
-  /** The header bytes; `bytes.length` is always 12. */
-  readonly bytes: Buffer;
+  /** Where the header lives: the first 12 bytes of `source` (a whole frame, after decoding). */
+  private readonly source: Buffer;
+  private view: Buffer | undefined;
 
-  /** A fresh request header (magic set, everything else zero), or a view over 12 given bytes. */
+  /**
+   * A fresh request header (magic set, everything else zero), or a view over the first 12 of the
+   * given bytes — a frame starts with its header, so a decoded message's header reads its frame
+   * without slicing it.
+   */
   constructor(bytes?: Uint8Array) {
     if (bytes === undefined) {
-      this.bytes = Buffer.alloc(HEADER_LENGTH);
-      this.bytes[0] = MAGIC_NUMBER;
+      this.source = Buffer.alloc(HEADER_LENGTH);
+      this.source[0] = MAGIC_NUMBER;
     } else {
-      if (bytes.length !== HEADER_LENGTH) {
+      if (bytes.length < HEADER_LENGTH) {
         throw new RpcxError(
           ErrorCode.InvalidArgument,
           `a header is ${HEADER_LENGTH} bytes, got ${bytes.length}`,
         );
       }
-      this.bytes = Buffer.isBuffer(bytes)
+      this.source = Buffer.isBuffer(bytes)
         ? bytes
         : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     }
+    this.view = this.source.length === HEADER_LENGTH ? this.source : undefined;
+  }
+
+  /** The 12 header bytes (a view: writes change the header). */
+  get bytes(): Buffer {
+    this.view ??= this.source.subarray(0, HEADER_LENGTH);
+    return this.view;
   }
 
   /** An independent copy. */
@@ -51,20 +63,31 @@ export class Header {
     return new Header(Buffer.from(this.bytes));
   }
 
+  /** Copies the 12 header bytes into `target` at `offset`. */
+  copyTo(target: Uint8Array, offset: number): void {
+    const source = this.source;
+    for (let i = 0; i < HEADER_LENGTH; i++) target[offset + i] = source[i]!;
+  }
+
+  /** Byte 2 whole: message type, heartbeat, oneway, compress type and status bits. */
+  get flagsByte(): number {
+    return this.source[2]!;
+  }
+
   get magic(): number {
-    return this.bytes[0]!;
+    return this.source[0]!;
   }
 
   get version(): number {
-    return this.bytes[1]!;
+    return this.source[1]!;
   }
   set version(value: number) {
     checkRange('version', value, 0xff);
-    this.bytes[1] = value;
+    this.source[1] = value;
   }
 
   get messageType(): MessageType {
-    return this.bytes[2]! & TYPE_MASK ? MessageType.Response : MessageType.Request;
+    return this.source[2]! & TYPE_MASK ? MessageType.Response : MessageType.Request;
   }
   set messageType(value: MessageType) {
     checkRange('messageType', value, 1);
@@ -72,21 +95,21 @@ export class Header {
   }
 
   get heartbeat(): boolean {
-    return (this.bytes[2]! & HEARTBEAT_MASK) !== 0;
+    return (this.source[2]! & HEARTBEAT_MASK) !== 0;
   }
   set heartbeat(value: boolean) {
     this.setBits(2, HEARTBEAT_MASK, value ? HEARTBEAT_MASK : 0);
   }
 
   get oneway(): boolean {
-    return (this.bytes[2]! & ONEWAY_MASK) !== 0;
+    return (this.source[2]! & ONEWAY_MASK) !== 0;
   }
   set oneway(value: boolean) {
     this.setBits(2, ONEWAY_MASK, value ? ONEWAY_MASK : 0);
   }
 
   get compressType(): number {
-    return (this.bytes[2]! & COMPRESS_MASK) >> 2;
+    return (this.source[2]! & COMPRESS_MASK) >> 2;
   }
   set compressType(value: number) {
     checkRange('compressType', value, 7);
@@ -94,7 +117,7 @@ export class Header {
   }
 
   get statusType(): number {
-    return this.bytes[2]! & STATUS_MASK;
+    return this.source[2]! & STATUS_MASK;
   }
   set statusType(value: number) {
     checkRange('statusType', value, 3);
@@ -102,7 +125,7 @@ export class Header {
   }
 
   get serializeType(): number {
-    return this.bytes[3]! >> 4;
+    return this.source[3]! >> 4;
   }
   set serializeType(value: number) {
     checkRange('serializeType', value, 15);
@@ -111,7 +134,7 @@ export class Header {
 
   /** The low nibble of byte 3: zero from Go, echoed verbatim into responses. */
   get reserved(): number {
-    return this.bytes[3]! & RESERVED_MASK;
+    return this.source[3]! & RESERVED_MASK;
   }
   set reserved(value: number) {
     checkRange('reserved', value, 15);
@@ -119,7 +142,7 @@ export class Header {
   }
 
   get seq(): bigint {
-    return this.bytes.readBigUInt64BE(4);
+    return this.source.readBigUInt64BE(4);
   }
   set seq(value: bigint) {
     if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
@@ -128,12 +151,12 @@ export class Header {
         `seq must fit in 64 unsigned bits, got ${value}`,
       );
     }
-    this.bytes.writeBigUInt64BE(value, 4);
+    this.source.writeBigUInt64BE(value, 4);
   }
 
   /** The seq as a plain number, for callers that keep their counters below 2^53. */
   get seqNumber(): number {
-    return this.bytes.readUInt32BE(4) * 0x1_0000_0000 + this.bytes.readUInt32BE(8);
+    return this.source.readUInt32BE(4) * 0x1_0000_0000 + this.source.readUInt32BE(8);
   }
   set seqNumber(value: number) {
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -142,11 +165,11 @@ export class Header {
         `seqNumber must be a safe non-negative integer, got ${value}`,
       );
     }
-    this.bytes.writeUInt32BE(Math.floor(value / 0x1_0000_0000), 4);
-    this.bytes.writeUInt32BE(value >>> 0, 8);
+    this.source.writeUInt32BE(Math.floor(value / 0x1_0000_0000), 4);
+    this.source.writeUInt32BE(value >>> 0, 8);
   }
 
   private setBits(index: number, mask: number, value: number): void {
-    this.bytes[index] = (this.bytes[index]! & ~mask) | value;
+    this.source[index] = (this.source[index]! & ~mask) | value;
   }
 }

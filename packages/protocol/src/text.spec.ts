@@ -25,4 +25,12 @@ describe('readText', () => {
     const bytes = Buffer.from([0x41, 0xff, 0x42]);
     expect(readText(bytes, 0, 3)).toBe(bytes.toString('utf8'));
   });
+
+  it('gives the same string for the same bytes, and the right one when strings share a slot', () => {
+    const texts = Array.from({ length: 5000 }, (_, i) => `Svc${i}.m${i % 7}`);
+    for (let round = 0; round < 2; round++) {
+      for (const text of texts) expect(decodeAll(text)).toBe(text);
+    }
+    expect(decodeAll('Arith')).toBe(decodeAll('Arith'));
+  });
 });

@@ -6,6 +6,18 @@ import type { ServerPlugin } from '@rpcx/core';
 
 type HookName = Exclude<keyof ServerPlugin, 'name'>;
 
+/** The hooks that run on the way of a request; without any, requests take the plain path. */
+const REQUEST_HOOKS: readonly HookName[] = [
+  'preReadRequest',
+  'postReadRequest',
+  'preHandleRequest',
+  'preCall',
+  'postCall',
+  'preWriteResponse',
+  'postWriteResponse',
+  'heartbeatRequest',
+];
+
 const HOOKS: readonly HookName[] = [
   'postConnAccept',
   'postConnClose',
@@ -40,6 +52,8 @@ export class PluginContainer {
   preWriteRequest: HookList<'preWriteRequest'> = [];
   postWriteRequest: HookList<'postWriteRequest'> = [];
   heartbeatRequest: HookList<'heartbeatRequest'> = [];
+  /** Whether some plugin has a request hook. */
+  watchRequests = false;
 
   add(plugin: ServerPlugin): void {
     this.all.push(plugin);
@@ -47,6 +61,7 @@ export class PluginContainer {
     for (const hook of HOOKS) {
       if (typeof plugin[hook] === 'function') lists[hook] = [...lists[hook], plugin];
     }
+    this.updateWatchRequests();
   }
 
   remove(plugin: ServerPlugin): boolean {
@@ -55,7 +70,13 @@ export class PluginContainer {
     this.all.splice(at, 1);
     const lists = this as unknown as Record<HookName, ServerPlugin[]>;
     for (const hook of HOOKS) lists[hook] = lists[hook].filter((p) => p !== plugin);
+    this.updateWatchRequests();
     return true;
+  }
+
+  private updateWatchRequests(): void {
+    const lists = this as unknown as Record<HookName, ServerPlugin[]>;
+    this.watchRequests = REQUEST_HOOKS.some((hook) => lists[hook].length > 0);
   }
 }
 

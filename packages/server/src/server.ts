@@ -34,9 +34,10 @@ import { type Listener, listen, parseAddress } from '@rpcx/transport';
 import type { RequestContext } from './call-context.js';
 import { Connection, type ConnectionHost, type ConnectionSettings } from './connection.js';
 import { errorMessage, registrationError } from './errors.js';
+import { runIgnoringErrors } from './hook-runner.js';
 import { isThenable, PluginContainer } from './plugin-container.js';
 import { isRegistryPlugin, RegistryAnnouncer } from './registry-announcer.js';
-import { handleFrame, runIgnoringErrors } from './request-pipeline.js';
+import { handleFrame } from './request-pipeline.js';
 import type { ServerCore } from './server-core.js';
 import {
   type RegisterFunctionOptions,
@@ -158,7 +159,7 @@ export class Server implements ServerHandle {
       logger: this.logger,
       handleFrame: (conn, frame) => {
         this.inFlightCount++;
-        void handleFrame(this.core, conn, frame);
+        handleFrame(this.core, conn, frame);
       },
       connectionClosed: (conn, error) => this.connectionClosed(conn, error),
     };

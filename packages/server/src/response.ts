@@ -1,0 +1,278 @@
+/**
+ * Writing the response to a request (spec §1.11): straight into the connection's write batch
+ * when no plugin watches responses, through a Message the plugins can see and change otherwise.
+ */
+import {
+  ErrorCode,
+  MessageStatusType,
+  type Metadata,
+  MetadataKey,
+  RpcxError,
+  type RpcxMessage,
+} from '@rpcx/core';
+import {
+  COMPRESS_THRESHOLD_BYTES,
+  encodeMessage,
+  FRAME_PREFIX_LENGTH,
+  HEADER_LENGTH,
+  MAX_UINT32,
+  Message,
+  metadataByteLength,
+  writeMetadata,
+} from '@rpcx/protocol';
+import type { Connection } from './connection.js';
+import { asError, errorMessage } from './errors.js';
+import { runIgnoringErrors } from './hook-runner.js';
+import type { ServerCore } from './server-core.js';
+
+export const EMPTY = new Uint8Array(0);
+const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null) as Metadata);
+const RESPONSE_BIT = 0x80;
+const COMPRESS_MASK = 0x1c;
+const STATUS_MASK = 0x03;
+
+/** Answers a request that will not be dispatched; a oneway one only goes past the plugins. */
+export function refuse(
+  core: ServerCore,
+  conn: Connection,
+  request: Message,
+  frame: Buffer,
+  failure: Error,
+): Promise<void> | undefined {
+  if (request.oneway) {
+    const hooks = core.plugins.preWriteResponse;
+    if (hooks.length === 0) return undefined;
+    return runIgnoringErrors(core, 'preWriteResponse', hooks, (p) =>
+      p.preWriteResponse(conn, request, undefined, failure),
+    );
+  }
+  return respond(core, conn, request, frame, undefined, EMPTY, failure);
+}
+
+/**
+ * Writes the response as Go derives it (spec §1.11): the request header cloned, Response bit
+ * set, compressed only if the payload is over 1024 bytes and the request was compressed (with the
+ * request's compress type), status Error on failure; paths echoed; metadata = the handler's
+ * response metadata plus `__rpcx_error__` on failure — never the request's.
+ *
+ * Without write-response plugins no Message is built: the frame is written directly, its header
+ * and path bytes copied from the request frame (so paths are echoed byte for byte, as Go does).
+ */
+export function respond(
+  core: ServerCore,
+  conn: Connection,
+  request: Message,
+  frame: Buffer,
+  handlerMetadata: Metadata | undefined,
+  payload: Uint8Array,
+  failure: Error | undefined,
+): Promise<void> | undefined {
+  const plugins = core.plugins;
+  if (plugins.preWriteResponse.length > 0 || plugins.postWriteResponse.length > 0) {
+    return respondWithHooks(core, conn, request, handlerMetadata, payload, failure);
+  }
+  const flags = responseFlags(core, request, failure === undefined ? payload.length : 0, failure);
+  let out: Buffer;
+  try {
+    out =
+      failure === undefined
+        ? encodeResponse(core, conn, frame, flags, handlerMetadata ?? EMPTY_METADATA, payload)
+        : encodeResponse(
+            core,
+            conn,
+            frame,
+            flags,
+            errorMetadata(core, request, handlerMetadata, failure),
+            EMPTY,
+          );
+  } catch (error) {
+    const encodeFailure = encodeFailed(core, conn, request, error);
+    try {
+      out = encodeResponse(
+        core,
+        conn,
+        frame,
+        responseFlags(core, request, 0, encodeFailure),
+        errorMetadata(core, request, undefined, encodeFailure),
+        EMPTY,
+      );
+    } catch {
+      return undefined;
+    }
+  }
+  conn.write(out);
+  return undefined;
+}
+
+async function respondWithHooks(
+  core: ServerCore,
+  conn: Connection,
+  request: Message,
+  handlerMetadata: Metadata | undefined,
+  payload: Uint8Array,
+  failure: Error | undefined,
+): Promise<void> {
+  const plugins = core.plugins;
+  const response = buildResponse(core, request, handlerMetadata, payload, failure);
+  if (plugins.preWriteResponse.length > 0) {
+    const pending = runIgnoringErrors(core, 'preWriteResponse', plugins.preWriteResponse, (p) =>
+      p.preWriteResponse(conn, request, response, failure),
+    );
+    if (pending !== undefined) await pending;
+  }
+  let out: Buffer;
+  try {
+    out = encodeMessage(response, { compressors: core.compressors });
+  } catch (error) {
+    const fallback = buildResponse(
+      core,
+      request,
+      undefined,
+      EMPTY,
+      encodeFailed(core, conn, request, error),
+    );
+    try {
+      out = encodeMessage(fallback, { compressors: core.compressors });
+    } catch {
+      return;
+    }
+  }
+  conn.write(out);
+  if (plugins.postWriteResponse.length > 0) {
+    const pending = runIgnoringErrors(core, 'postWriteResponse', plugins.postWriteResponse, (p) =>
+      p.postWriteResponse(conn, request, response, failure),
+    );
+    if (pending !== undefined) await pending;
+  }
+}
+
+/** The response as a Message, for plugins that want to see (or change) it. */
+function buildResponse(
+  core: ServerCore,
+  request: Message,
+  handlerMetadata: Metadata | undefined,
+  payload: Uint8Array,
+  failure: Error | undefined,
+): Message {
+  const header = request.header.clone();
+  header.bytes[2] = responseFlags(
+    core,
+    request,
+    failure === undefined ? payload.length : 0,
+    failure,
+  );
+  let metadata: Metadata;
+  if (failure !== undefined) {
+    metadata = errorMetadata(core, request, handlerMetadata, failure);
+  } else {
+    metadata = Object.create(null) as Metadata;
+    if (handlerMetadata !== undefined) Object.assign(metadata, handlerMetadata);
+  }
+  return new Message({
+    header,
+    servicePath: request.servicePath,
+    serviceMethod: request.serviceMethod,
+    metadata,
+    payload: failure === undefined ? payload : EMPTY,
+  });
+}
+
+/** Byte 2 of the response header. */
+function responseFlags(
+  core: ServerCore,
+  request: Message,
+  payloadLength: number,
+  failure: Error | undefined,
+): number {
+  // The header's byte 2, read from the frame it is decoded from (no view made).
+  const requestFlags = request.header.flagsByte;
+  let flags = (requestFlags | RESPONSE_BIT) & ~COMPRESS_MASK;
+  if (failure !== undefined) {
+    flags = (flags & ~STATUS_MASK) | MessageStatusType.Error;
+  } else {
+    const requested = (requestFlags & COMPRESS_MASK) >> 2;
+    // An unknown compress type falls back to none, as Go's Encode does.
+    if (
+      requested !== 0 &&
+      payloadLength > COMPRESS_THRESHOLD_BYTES &&
+      core.compressors.get(requested) !== undefined
+    ) {
+      flags |= requested << 2;
+    }
+  }
+  return flags;
+}
+
+/** `__rpcx_error__` plus the handler's metadata, which never overwrites it. */
+function errorMetadata(
+  core: ServerCore,
+  request: Message,
+  handlerMetadata: Metadata | undefined,
+  failure: Error,
+): Metadata {
+  const metadata = Object.create(null) as Metadata;
+  if (handlerMetadata !== undefined) Object.assign(metadata, handlerMetadata);
+  metadata[MetadataKey.Error] = errorText(core, failure, request);
+  return metadata;
+}
+
+/** One response frame: header and path bytes from the request frame, then metadata and payload. */
+function encodeResponse(
+  core: ServerCore,
+  conn: Connection,
+  frame: Buffer,
+  flags: number,
+  metadata: Metadata,
+  payload: Uint8Array,
+): Buffer {
+  // decodeMessage has checked these lengths.
+  const pathLength = frame.readUInt32BE(FRAME_PREFIX_LENGTH);
+  const pathsEnd =
+    FRAME_PREFIX_LENGTH + 8 + pathLength + frame.readUInt32BE(FRAME_PREFIX_LENGTH + 4 + pathLength);
+  const compressType = (flags & COMPRESS_MASK) >> 2;
+  const body =
+    compressType === 0 ? payload : core.compressors.require(compressType).compress(payload);
+  const metaLength = metadata === EMPTY_METADATA ? 0 : metadataByteLength(metadata);
+  const totalLength = pathsEnd - FRAME_PREFIX_LENGTH + 8 + metaLength + body.length;
+  if (totalLength > MAX_UINT32) {
+    throw new RpcxError(
+      ErrorCode.MessageTooLarge,
+      `message is too long: ${totalLength} bytes exceed the limit of ${MAX_UINT32}`,
+    );
+  }
+  const out = conn.frameBuffer(FRAME_PREFIX_LENGTH + totalLength);
+  // The request frame starts with its header. Short copies: a loop beats Buffer#copy's overhead.
+  for (let i = 0; i < HEADER_LENGTH; i++) out[i] = frame[i]!;
+  out[2] = flags;
+  out.writeUInt32BE(totalLength, HEADER_LENGTH);
+  if (pathsEnd - FRAME_PREFIX_LENGTH <= 64) {
+    for (let i = FRAME_PREFIX_LENGTH; i < pathsEnd; i++) out[i] = frame[i]!;
+  } else {
+    frame.copy(out, FRAME_PREFIX_LENGTH, FRAME_PREFIX_LENGTH, pathsEnd);
+  }
+  let at = out.writeUInt32BE(metaLength, pathsEnd);
+  if (metaLength > 0) at = writeMetadata(out, at, metadata);
+  at = out.writeUInt32BE(body.length, at);
+  out.set(body, at);
+  return out;
+}
+
+/** A response that cannot be encoded (e.g. a non-string metadata value) becomes an error response. */
+function encodeFailed(core: ServerCore, conn: Connection, request: Message, error: unknown): Error {
+  const failure = asError(error);
+  core.logger.error(
+    `rpcx: cannot encode the response to ${request.servicePath}.${request.serviceMethod}: ${failure.message}`,
+    { connection: conn.id, remoteAddress: conn.remoteAddress },
+  );
+  return failure;
+}
+
+function errorText(core: ServerCore, failure: Error, request: RpcxMessage): string {
+  if (core.errorText === undefined) return failure.message;
+  try {
+    return String(core.errorText(failure, request));
+  } catch (error) {
+    core.logger.error(`rpcx: errorText threw: ${errorMessage(error)}`);
+    return failure.message;
+  }
+}
