@@ -7,12 +7,14 @@
 import type { Socket } from 'node:net';
 import {
   type ConnectionInfo,
+  copyMetadata,
   ErrorCode,
   isRpcxError,
   MessageStatusType,
   type Metadata,
   MetadataKey,
   monotonicNow,
+  newMetadata,
   RpcxError,
   SerializeType,
 } from '@rpcx/core';
@@ -378,7 +380,7 @@ export class Connection implements ConnectionInfo, CallOwner {
       }
     }
     if (call.kind === CallKind.Result) {
-      call.succeed({ reply, metadata: response.metadata ?? Object.create(null) });
+      call.succeed({ reply, metadata: response.metadata ?? newMetadata() });
     } else {
       call.succeed(reply);
     }
@@ -497,7 +499,7 @@ function serviceError(call: PendingCall, metadata: Metadata | undefined): RpcxEr
   return new RpcxError(
     ErrorCode.ServiceError,
     text ?? `${call.describe()}: the server answered with an error status but no error text`,
-    { metadata: metadata ?? Object.create(null) },
+    { metadata: metadata ?? newMetadata() },
   );
 }
 
@@ -511,7 +513,7 @@ function requestMessage(
   header.bytes[2] = call.flags;
   header.serializeType = call.serializeType;
   header.seqNumber = seq;
-  const metadata: Metadata = Object.assign(Object.create(null), call.metadata);
+  const metadata = copyMetadata(call.metadata);
   if (serverTimeout !== undefined) metadata[MetadataKey.ServerTimeout] = serverTimeout;
   return new Message({
     header,

@@ -13,6 +13,7 @@ export {
   MetadataKey,
   type RpcxMessage,
 } from './message.js';
+export { copyMetadata, newMetadata } from './metadata.js';
 export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
 export type { SelectContext, Selector } from './selector.js';
 export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';

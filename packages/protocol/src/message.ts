@@ -3,7 +3,7 @@
  * accessors read and write the header bytes, so a response can be derived from a request the way
  * Go does it — by cloning the header (spec §1.11).
  */
-import type { MessageType, Metadata, RpcxMessage } from '@rpcx/core';
+import { type MessageType, type Metadata, newMetadata, type RpcxMessage } from '@rpcx/core';
 import { Header } from './header.js';
 
 const EMPTY_PAYLOAD = new Uint8Array(0);
@@ -28,7 +28,7 @@ export class Message implements RpcxMessage {
     this.header = init.header ?? new Header();
     this.servicePath = init.servicePath ?? '';
     this.serviceMethod = init.serviceMethod ?? '';
-    this.metadata = init.metadata ?? Object.create(null);
+    this.metadata = init.metadata ?? newMetadata();
     this.payload = init.payload ?? EMPTY_PAYLOAD;
   }
 

@@ -1,8 +1,8 @@
 /**
  * The metadata block (spec §1.5): pairs of `uint32 keyLen, key, uint32 valueLen, value`, no
- * count, order not significant. Decoded maps have no prototype, so a `__proto__` key is just a key.
+ * count, order not significant. Decoded maps inherit no keys, and a `__proto__` key is just a key (`newMetadata`).
  */
-import { ErrorCode, type Metadata, RpcxError } from '@rpcx/core';
+import { ErrorCode, type Metadata, newMetadata, RpcxError } from '@rpcx/core';
 import { readText } from './text.js';
 
 const MISSING = 'wrong metadata lines. some keys or values are missing';
@@ -34,7 +34,7 @@ function writeString(target: Buffer, offset: number, value: string): number {
 
 /** Reads a block of `length` bytes at `offset`. */
 export function readMetadata(source: Buffer, offset: number, length: number): Metadata {
-  const metadata: Metadata = Object.create(null);
+  const metadata = newMetadata();
   const end = offset + length;
   let at = offset;
   while (at < end) {

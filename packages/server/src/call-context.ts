@@ -11,6 +11,7 @@ import {
   type Metadata,
   MetadataKey,
   monotonicNow,
+  newMetadata,
   RpcxError,
   type RpcxMessage,
 } from '@rpcx/core';
@@ -59,7 +60,7 @@ export class RequestContext implements CallContext {
   }
 
   get responseMetadata(): Metadata {
-    if (this.responseMeta === undefined) this.responseMeta = Object.create(null) as Metadata;
+    if (this.responseMeta === undefined) this.responseMeta = newMetadata();
     return this.responseMeta;
   }
 

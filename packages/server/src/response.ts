@@ -3,6 +3,7 @@
  * when no plugin watches responses, through a Message the plugins can see and change otherwise.
  */
 import {
+  copyMetadata,
   ErrorCode,
   MessageStatusType,
   type Metadata,
@@ -165,8 +166,7 @@ function buildResponse(
   if (failure !== undefined) {
     metadata = errorMetadata(core, request, handlerMetadata, failure);
   } else {
-    metadata = Object.create(null) as Metadata;
-    if (handlerMetadata !== undefined) Object.assign(metadata, handlerMetadata);
+    metadata = copyMetadata(handlerMetadata);
   }
   return new Message({
     header,
@@ -210,8 +210,7 @@ function errorMetadata(
   handlerMetadata: Metadata | undefined,
   failure: Error,
 ): Metadata {
-  const metadata = Object.create(null) as Metadata;
-  if (handlerMetadata !== undefined) Object.assign(metadata, handlerMetadata);
+  const metadata = copyMetadata(handlerMetadata);
   metadata[MetadataKey.Error] = errorText(core, failure, request);
   return metadata;
 }

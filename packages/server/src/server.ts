@@ -16,6 +16,7 @@ import {
   type Logger,
   type Metadata,
   monotonicNow,
+  newMetadata,
   type RegistryPlugin,
   RpcxError,
   type ServerPlugin,
@@ -328,7 +329,7 @@ export class Server implements ServerHandle {
       header,
       servicePath,
       serviceMethod,
-      metadata: metadata ?? (Object.create(null) as Metadata),
+      metadata: metadata ?? newMetadata(),
       payload: data,
     });
     if (conn === undefined || conn.closed) {
