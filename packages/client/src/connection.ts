@@ -26,6 +26,7 @@ import {
   HEADER_LENGTH,
   Header,
   Message,
+  readUint32,
 } from '@rpcx/protocol';
 import { FramedConnection } from '@rpcx/transport';
 import type { ClientContext } from './client-options.js';
@@ -393,7 +394,7 @@ export class Connection implements ConnectionInfo, CallOwner {
   private rejectFrame(frame: Buffer, error: RpcxError): void {
     const isResponse = (frame[2]! & TYPE_RESPONSE_BIT) !== 0;
     if (isResponse && frame.length >= HEADER_LENGTH) {
-      const seq = frame.readUInt32BE(4) * 0x1_0000_0000 + frame.readUInt32BE(8);
+      const seq = readUint32(frame, 4) * 0x1_0000_0000 + readUint32(frame, 8);
       this.pending.get(seq)?.fail(error);
     }
     this.ctx.logger.warn('rpcx client: closing the connection after a bad frame', {

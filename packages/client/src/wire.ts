@@ -12,6 +12,8 @@ import {
   type FrameLimits,
   MAGIC_NUMBER,
   readMetadata,
+  readUint32,
+  writeUint32,
 } from '@rpcx/protocol';
 
 /** What a request frame is made of. */
@@ -31,7 +33,7 @@ export interface RequestFields {
 const SERVER_TIMEOUT_KEY = (() => {
   const key = Buffer.from(MetadataKey.ServerTimeout);
   const block = Buffer.alloc(4 + key.length);
-  block.writeUInt32BE(key.length, 0);
+  writeUint32(block, 0, key.length);
   key.copy(block, 4);
   return block;
 })();
@@ -84,12 +86,12 @@ export function encodeRequest(
   frame[1] = 0;
   frame[2] = request.flags;
   frame[3] = request.serializeType << 4;
-  frame.writeUInt32BE(Math.floor(seq / 0x1_0000_0000), 4);
-  frame.writeUInt32BE(seq >>> 0, 8);
-  frame.writeUInt32BE(totalLength, 12);
+  writeUint32(frame, 4, Math.floor(seq / 0x1_0000_0000));
+  writeUint32(frame, 8, seq >>> 0);
+  writeUint32(frame, 12, totalLength);
   frame.set(paths, FRAME_PREFIX_LENGTH);
   let at = FRAME_PREFIX_LENGTH + paths.length;
-  frame.writeUInt32BE(metaLength, at);
+  writeUint32(frame, at, metaLength);
   at += 4;
   if (metadata !== undefined) {
     for (const key in metadata) {
@@ -102,10 +104,10 @@ export function encodeRequest(
     frame.set(SERVER_TIMEOUT_KEY, at);
     at += SERVER_TIMEOUT_KEY.length;
     // Decimal digits: one byte each.
-    frame.writeUInt32BE(serverTimeout.length, at);
+    writeUint32(frame, at, serverTimeout.length);
     at += 4 + frame.write(serverTimeout, at + 4, 'latin1');
   }
-  frame.writeUInt32BE(payload.length, at);
+  writeUint32(frame, at, payload.length);
   frame.set(payload, at + 4);
   return frame;
 }
@@ -122,9 +124,9 @@ function pathSection(servicePath: string, serviceMethod: string): Buffer {
   const pathLength = Buffer.byteLength(servicePath);
   const methodLength = Buffer.byteLength(serviceMethod);
   const section = Buffer.alloc(8 + pathLength + methodLength);
-  section.writeUInt32BE(pathLength, 0);
+  writeUint32(section, 0, pathLength);
   section.write(servicePath, 4);
-  section.writeUInt32BE(methodLength, 4 + pathLength);
+  writeUint32(section, 4 + pathLength, methodLength);
   section.write(serviceMethod, 8 + pathLength);
   // Names are few in practice; a program inventing them per call is not cached past the bound.
   if (cachedSections < MAX_CACHED_SECTIONS) {
@@ -140,7 +142,7 @@ function pathSection(servicePath: string, serviceMethod: string): Buffer {
 
 function writeString(frame: Buffer, at: number, value: string): number {
   const length = frame.write(value, at + 4);
-  frame.writeUInt32BE(length, at);
+  writeUint32(frame, at, length);
   return at + 4 + length;
 }
 
@@ -167,7 +169,7 @@ export class FrameView {
     const end = frame.length;
     this.flags = frame[2]!;
     this.serializeType = frame[3]! >> 4;
-    this.seq = frame.readUInt32BE(4) * 0x1_0000_0000 + frame.readUInt32BE(8);
+    this.seq = readUint32(frame, 4) * 0x1_0000_0000 + readUint32(frame, 8);
     let at = FRAME_PREFIX_LENGTH;
     at = skipSection(frame, at, end, 'servicePath');
     at = skipSection(frame, at, end, 'serviceMethod');
@@ -175,7 +177,7 @@ export class FrameView {
     at = skipSection(frame, at, end, 'metadata');
     const metaLength = at - metaAt;
     if (end - at < 4) throw malformed('frame ends before the payload length');
-    const payloadLength = frame.readUInt32BE(at);
+    const payloadLength = readUint32(frame, at);
     at += 4;
     if (payloadLength !== end - at) {
       throw malformed(
@@ -207,7 +209,7 @@ const EMPTY = new Uint8Array(0);
 
 function skipSection(frame: Buffer, at: number, end: number, section: string): number {
   if (end - at < 4) throw malformed(`frame ends before the ${section} length`);
-  const length = frame.readUInt32BE(at);
+  const length = readUint32(frame, at);
   if (length > end - at - 4) {
     throw malformed(`${section} length ${length} points past the end of the frame`);
   }

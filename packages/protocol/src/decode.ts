@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type FrameLimits } from './limits.js';
 import { Message } from './message.js';
 import { readMetadata } from './metadata.js';
 import { readText } from './text.js';
+import { readUint32 } from './uint32.js';
 
 export interface DecodeOptions {
   compressors?: CompressorRegistry;
@@ -30,7 +31,7 @@ export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): M
     throw protocolError(`frame of ${end} bytes is shorter than the 16-byte prefix`);
   }
   if (bytes[0] !== MAGIC_NUMBER) throw protocolError(`wrong magic number: ${bytes[0]}`);
-  const totalLength = bytes.readUInt32BE(HEADER_LENGTH);
+  const totalLength = readUint32(bytes, HEADER_LENGTH);
   if (totalLength > maxFrameLength) throw frameTooLong(totalLength, maxFrameLength);
   if (end !== FRAME_PREFIX_LENGTH + totalLength) {
     throw protocolError(
@@ -79,7 +80,7 @@ export function decodeMessage(frame: Uint8Array, options: DecodeOptions = {}): M
 /** The uint32 length at `at`, checked against the bytes that follow it. */
 function sectionLength(bytes: Buffer, at: number, section: string): number {
   if (bytes.length - at < 4) throw protocolError(`frame ends before the ${section} length`);
-  const length = bytes.readUInt32BE(at);
+  const length = readUint32(bytes, at);
   if (length > bytes.length - at - 4) {
     throw protocolError(`${section} length ${length} points past the end of the frame`);
   }

@@ -9,6 +9,7 @@ import { HEADER_LENGTH } from './header.js';
 import { MAX_UINT32 } from './limits.js';
 import type { Message } from './message.js';
 import { metadataByteLength, writeMetadata } from './metadata.js';
+import { writeUint32 } from './uint32.js';
 
 export interface EncodeOptions {
   compressors?: CompressorRegistry;
@@ -34,14 +35,14 @@ export function encodeMessage(message: Message, options: EncodeOptions = {}): Bu
   const frame = Buffer.allocUnsafe(FRAME_PREFIX_LENGTH + totalLength);
   message.header.copyTo(frame, 0);
   let at = HEADER_LENGTH;
-  at = frame.writeUInt32BE(totalLength, at);
-  at = frame.writeUInt32BE(pathLength, at);
+  at = writeUint32(frame, at, totalLength);
+  at = writeUint32(frame, at, pathLength);
   at += frame.write(message.servicePath, at, 'utf8');
-  at = frame.writeUInt32BE(methodLength, at);
+  at = writeUint32(frame, at, methodLength);
   at += frame.write(message.serviceMethod, at, 'utf8');
-  at = frame.writeUInt32BE(metaLength, at);
+  at = writeUint32(frame, at, metaLength);
   at = writeMetadata(frame, at, message.metadata);
-  at = frame.writeUInt32BE(payload.length, at);
+  at = writeUint32(frame, at, payload.length);
   frame.set(payload, at);
   return frame;
 }

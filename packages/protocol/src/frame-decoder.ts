@@ -14,6 +14,7 @@ import { FRAME_PREFIX_LENGTH } from './encode.js';
 import { frameTooLong, protocolError } from './frame-errors.js';
 import { HEADER_LENGTH, MAGIC_NUMBER } from './header.js';
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js';
+import { readUint32 } from './uint32.js';
 
 /** Smallest body: four empty length-prefixed sections. */
 const MIN_BODY_LENGTH = 16;
@@ -108,7 +109,7 @@ export class FrameDecoder {
   private frameLength(bytes: Buffer, at: number): number {
     const magic = bytes[at];
     if (magic !== MAGIC_NUMBER) throw protocolError(`wrong magic number: ${magic}`);
-    const bodyLength = bytes.readUInt32BE(at + HEADER_LENGTH);
+    const bodyLength = readUint32(bytes, at + HEADER_LENGTH);
     if (bodyLength > this.maxFrameLength) throw frameTooLong(bodyLength, this.maxFrameLength);
     if (bodyLength < MIN_BODY_LENGTH) {
       throw protocolError(

@@ -8,3 +8,4 @@ export { HEADER_LENGTH, Header, MAGIC_NUMBER } from './header.js';
 export { DEFAULT_LIMITS, type FrameLimits, MAX_UINT32 } from './limits.js';
 export { Message, type MessageInit } from './message.js';
 export { metadataByteLength, readMetadata, writeMetadata } from './metadata.js';
+export { readUint32, writeUint32 } from './uint32.js';

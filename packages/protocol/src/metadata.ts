@@ -4,6 +4,7 @@
  */
 import { ErrorCode, type Metadata, newMetadata, RpcxError } from '@rpcx/core';
 import { readText } from './text.js';
+import { readUint32, writeUint32 } from './uint32.js';
 
 const MISSING = 'wrong metadata lines. some keys or values are missing';
 
@@ -28,7 +29,7 @@ export function writeMetadata(target: Buffer, offset: number, metadata: Metadata
 
 function writeString(target: Buffer, offset: number, value: string): number {
   const length = target.write(value, offset + 4, 'utf8');
-  target.writeUInt32BE(length, offset);
+  writeUint32(target, offset, length);
   return offset + 4 + length;
 }
 
@@ -39,13 +40,13 @@ export function readMetadata(source: Buffer, offset: number, length: number): Me
   let at = offset;
   while (at < end) {
     if (end - at < 4) throw new RpcxError(ErrorCode.Protocol, MISSING);
-    const keyLength = source.readUInt32BE(at);
+    const keyLength = readUint32(source, at);
     at += 4;
     // Go's check: after the key there must still be room for the value's length.
     if (keyLength > end - at - 4) throw new RpcxError(ErrorCode.Protocol, MISSING);
     const key = readText(source, at, at + keyLength);
     at += keyLength;
-    const valueLength = source.readUInt32BE(at);
+    const valueLength = readUint32(source, at);
     at += 4;
     if (valueLength > end - at) throw new RpcxError(ErrorCode.Protocol, MISSING);
     metadata[key] = readText(source, at, at + valueLength);

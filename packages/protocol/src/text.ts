@@ -8,32 +8,30 @@
 
 /** Longest string decoded in JS; past this the native decoder is faster. */
 const SHORT_TEXT = 24;
-/** Slots of the cache of recent short strings (a power of two). */
-const CACHE_SLOTS = 512;
-
-const recent: string[] = new Array<string>(CACHE_SLOTS).fill('');
+/**
+ * Recent short strings, one per (length, first byte): a lookup compares the bytes with the one
+ * candidate in a single pass, with no hashing.
+ */
+const recent: string[] = new Array<string>((SHORT_TEXT + 1) << 7).fill('');
 
 export function readText(bytes: Buffer, start: number, end: number): string {
   const length = end - start;
-  if (length > SHORT_TEXT) return bytes.toString('utf8', start, end);
-  let hash = length;
+  if (length === 0) return '';
+  const first = bytes[start]!;
+  if (length > SHORT_TEXT || first >= 0x80) return bytes.toString('utf8', start, end);
+  const slot = (length << 7) | first;
+  const cached = recent[slot]!;
+  if (cached.length === length) {
+    let i = 1;
+    while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === length) return cached;
+  }
+  let text = '';
   for (let i = start; i < end; i++) {
     const byte = bytes[i]!;
     if (byte >= 0x80) return bytes.toString('utf8', start, end);
-    hash = (Math.imul(hash, 31) + byte) | 0;
+    text += String.fromCharCode(byte);
   }
-  const slot = hash & (CACHE_SLOTS - 1);
-  const cached = recent[slot]!;
-  if (cached.length === length && sameAscii(cached, bytes, start)) return cached;
-  let text = '';
-  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
   recent[slot] = text;
   return text;
-}
-
-function sameAscii(text: string, bytes: Buffer, start: number): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) !== bytes[start + i]) return false;
-  }
-  return true;
 }

@@ -19,7 +19,9 @@ import {
   MAX_UINT32,
   Message,
   metadataByteLength,
+  readUint32,
   writeMetadata,
+  writeUint32,
 } from '@rpcx/protocol';
 import type { Connection } from './connection.js';
 import { asError, errorMessage } from './errors.js';
@@ -225,9 +227,9 @@ function encodeResponse(
   payload: Uint8Array,
 ): Buffer {
   // decodeMessage has checked these lengths.
-  const pathLength = frame.readUInt32BE(FRAME_PREFIX_LENGTH);
+  const pathLength = readUint32(frame, FRAME_PREFIX_LENGTH);
   const pathsEnd =
-    FRAME_PREFIX_LENGTH + 8 + pathLength + frame.readUInt32BE(FRAME_PREFIX_LENGTH + 4 + pathLength);
+    FRAME_PREFIX_LENGTH + 8 + pathLength + readUint32(frame, FRAME_PREFIX_LENGTH + 4 + pathLength);
   const compressType = (flags & COMPRESS_MASK) >> 2;
   const body =
     compressType === 0 ? payload : core.compressors.require(compressType).compress(payload);
@@ -243,15 +245,15 @@ function encodeResponse(
   // The request frame starts with its header. Short copies: a loop beats Buffer#copy's overhead.
   for (let i = 0; i < HEADER_LENGTH; i++) out[i] = frame[i]!;
   out[2] = flags;
-  out.writeUInt32BE(totalLength, HEADER_LENGTH);
+  writeUint32(out, HEADER_LENGTH, totalLength);
   if (pathsEnd - FRAME_PREFIX_LENGTH <= 64) {
     for (let i = FRAME_PREFIX_LENGTH; i < pathsEnd; i++) out[i] = frame[i]!;
   } else {
     frame.copy(out, FRAME_PREFIX_LENGTH, FRAME_PREFIX_LENGTH, pathsEnd);
   }
-  let at = out.writeUInt32BE(metaLength, pathsEnd);
+  let at = writeUint32(out, pathsEnd, metaLength);
   if (metaLength > 0) at = writeMetadata(out, at, metadata);
-  at = out.writeUInt32BE(body.length, at);
+  at = writeUint32(out, at, body.length);
   out.set(body, at);
   return out;
 }
