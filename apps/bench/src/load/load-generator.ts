@@ -1,6 +1,10 @@
 /**
  * A closed-loop load generator: `concurrency` callers each issue a call, wait for it, and issue
  * the next, for a fixed time. Every latency is recorded, so p50/p99 are exact, not sampled.
+ *
+ * A row is measured in slices (`measureSlice`) that add up in its `LoadRecorder`; the load run
+ * interleaves the slices of the rows it compares, so a machine that slows down for a while
+ * slows all of them alike instead of whichever row happened to run then.
  */
 
 export interface LoadResult {
@@ -16,36 +20,58 @@ export interface LoadResult {
   serverCpuUs: number;
 }
 
-export interface LoadOptions {
+export interface SliceOptions {
   concurrency: number;
   durationMs: number;
-  /** Calls made before measuring, to warm up the JIT and the connection. */
-  warmupMs: number;
   call: () => Promise<unknown>;
   /** The server process's CPU time so far (µs), to charge CPU per request to each side. */
   serverCpu?: () => Promise<number>;
 }
 
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  await drive(options.concurrency, options.warmupMs, options.call, undefined);
-  const latencies = new LatencyLog();
+/** What the slices of one row add up to. */
+export class LoadRecorder {
+  readonly latencies = new LatencyLog();
+  errors = 0;
+  seconds = 0;
+  clientCpuMicros = 0;
+  serverCpuMicros = 0;
+
+  result(): LoadResult {
+    const requests = this.latencies.count;
+    return {
+      requests,
+      errors: this.errors,
+      seconds: this.seconds,
+      requestsPerSecond: requests / this.seconds,
+      p50Ms: this.latencies.percentile(0.5),
+      p99Ms: this.latencies.percentile(0.99),
+      clientCpuUs: this.clientCpuMicros / requests,
+      serverCpuUs: this.serverCpuMicros / requests,
+    };
+  }
+}
+
+/** Calls for `durationMs` without recording anything: JIT, connection and buffers warm up. */
+export async function warmUp(options: Omit<SliceOptions, 'serverCpu'>): Promise<void> {
+  await drive(options.concurrency, options.durationMs, options.call, undefined);
+}
+
+/** Runs one slice of load and adds it to `recorder`. */
+export async function measureSlice(options: SliceOptions, recorder: LoadRecorder): Promise<void> {
   const serverCpuBefore = (await options.serverCpu?.()) ?? Number.NaN;
   const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
-  const errors = await drive(options.concurrency, options.durationMs, options.call, latencies);
-  const seconds = (performance.now() - started) / 1000;
+  recorder.errors += await drive(
+    options.concurrency,
+    options.durationMs,
+    options.call,
+    recorder.latencies,
+  );
+  recorder.seconds += (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  recorder.clientCpuMicros += clientCpu.user + clientCpu.system;
   const serverCpuAfter = (await options.serverCpu?.()) ?? Number.NaN;
-  return {
-    clientCpuUs: (clientCpu.user + clientCpu.system) / latencies.count,
-    serverCpuUs: (serverCpuAfter - serverCpuBefore) / latencies.count,
-    requests: latencies.count,
-    errors,
-    seconds,
-    requestsPerSecond: latencies.count / seconds,
-    p50Ms: latencies.percentile(0.5),
-    p99Ms: latencies.percentile(0.99),
-  };
+  recorder.serverCpuMicros += serverCpuAfter - serverCpuBefore;
 }
 
 async function drive(
@@ -71,8 +97,12 @@ async function drive(
   return errors;
 }
 
+/**
+ * Latencies in ms. Starts big enough for a few seconds of load: growing it means allocating
+ * large buffers while measuring, and those count towards V8's external-memory GC trigger.
+ */
 class LatencyLog {
-  private values = new Float64Array(1 << 16);
+  private values = new Float64Array(1 << 22);
   count = 0;
 
   add(ms: number): void {
@@ -86,7 +116,7 @@ class LatencyLog {
 
   percentile(p: number): number {
     if (this.count === 0) return Number.NaN;
-    const sorted = this.values.subarray(0, this.count).sort();
+    const sorted = this.values.slice(0, this.count).sort();
     return sorted[Math.min(this.count - 1, Math.floor(p * this.count))]!;
   }
 }

@@ -1,13 +1,14 @@
 /**
  * The loopback load run: TS Client → TS server, beside the raw TCP echo ceiling, in one run.
  *
- *   node dist/load/main.js [--duration ms] [--warmup ms] [--concurrency 1,100] [--json file]
+ *   node dist/load/main.js [--duration ms] [--warmup ms] [--rounds n] [--concurrency 1,100]
+ *                          [--json file]
  *
  * Each server runs in its own child process (one core for the server, one for the client).
  * Rows: the ceiling (length-prefixed raw echo of the 581-byte benchmark message), rpcx echo
  * (the same bytes as a raw-codec payload), and rpcx Say (protobuf: decode, set field1 = "OK",
- * encode — what rpcx-benchmark measures). Ratios are against the ceiling at the same concurrency;
- * `client µs` / `server µs` are the CPU time each process spent per request, which varies less
+ * encode — what rpcx-benchmark measures). The rows are measured in interleaved slices and their
+ * ratios are against the ceiling at the same concurrency; `client µs` / `server µs` are the CPU time each process spent per request, which varies less
  * than throughput on a noisy machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ import { Client } from '@rpcx/client';
 import { createProtobufCodec } from '@rpcx/codecs/protobuf';
 import { SerializeType } from '@rpcx/core';
 import { BenchmarkMessage, createBenchmarkMessage } from '../bench-message.js';
-import { type LoadResult, runLoad } from './load-generator.js';
+import { LoadRecorder, type LoadResult, measureSlice, warmUp } from './load-generator.js';
 import { RawEchoClient, rawFrame } from './raw-echo.js';
 import type { ServerKind } from './servers.js';
 
@@ -92,16 +93,18 @@ const port = (address: string) => Number(address.slice(address.lastIndexOf(':') 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '5000' },
+      duration: { type: 'string', default: '6000' },
       // A fresh process needs a few seconds to reach its steady speed (JIT, V8 growing its young
       // generation, socket buffers): measure after that, for the ceiling and rpcx alike.
       warmup: { type: 'string', default: '3000' },
+      rounds: { type: 'string', default: '6' },
       concurrency: { type: 'string', default: '1,100' },
       json: { type: 'string' },
     },
   });
   const durationMs = Number(values.duration);
   const warmupMs = Number(values.warmup);
+  const rounds = Math.max(1, Number(values.rounds));
   const levels = values.concurrency.split(',').map(Number);
   const message = createBenchmarkMessage();
   const payload = BenchmarkMessage.encode(message).finish();
@@ -110,62 +113,92 @@ async function main(): Promise<void> {
     `Node ${process.versions.node}, ${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}`,
   );
   console.log(
-    `load: ${durationMs} ms per row after ${warmupMs} ms warm-up; payload ${payload.length} B`,
+    `load: ${durationMs} ms per row in ${rounds} interleaved slices, after ${warmupMs} ms ` +
+      `warm-up; payload ${payload.length} B`,
   );
 
   const rows: Row[] = [];
   for (const concurrency of levels) {
-    const options = { concurrency, durationMs, warmupMs };
-    const ceiling = await withServer('raw', async (server) => {
-      const client = await RawEchoClient.connect(port(server.address));
-      const frame = rawFrame(payload);
-      try {
-        return await runLoad({ ...options, serverCpu: server.cpu, call: () => client.call(frame) });
-      } finally {
-        client.close();
-      }
-    });
-    rows.push({ name: 'raw TCP echo (ceiling)', concurrency, ...ceiling, ratio: 1 });
-
-    await withServer('rpcx', async (server) => {
-      const client = new Client({ address: server.address, codecs: [createProtobufCodec()] });
-      try {
-        await client.connect();
-        const echo = await runLoad({
-          ...options,
-          serverCpu: server.cpu,
-          call: () => client.call('Hello', 'Echo', payload, { serializeType: SerializeType.None }),
-        });
-        rows.push({
-          name: 'rpcx echo (raw payload)',
-          concurrency,
-          ...echo,
-          ratio: echo.requestsPerSecond / ceiling.requestsPerSecond,
-        });
-        const say = await runLoad({
-          ...options,
-          serverCpu: server.cpu,
-          call: async () => {
-            const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
-              serializeType: SerializeType.ProtoBuffer,
-              replyType: BenchmarkMessage,
-            });
-            if (reply.field1 !== 'OK') throw new Error('bad reply');
-          },
-        });
-        rows.push({
-          name: 'rpcx Say (protobuf)',
-          concurrency,
-          ...say,
-          ratio: say.requestsPerSecond / ceiling.requestsPerSecond,
-        });
-      } finally {
-        await client.close();
-      }
-    });
+    const measured = await withServer('raw', (raw) =>
+      withServer('rpcx', async (rpcx) => {
+        const rawClient = await RawEchoClient.connect(port(raw.address));
+        const client = new Client({ address: rpcx.address, codecs: [createProtobufCodec()] });
+        try {
+          await client.connect();
+          const frame = rawFrame(payload);
+          const loads: Load[] = [
+            {
+              name: 'raw TCP echo (ceiling)',
+              serverCpu: raw.cpu,
+              call: () => rawClient.call(frame),
+            },
+            {
+              name: 'rpcx echo (raw payload)',
+              serverCpu: rpcx.cpu,
+              call: () =>
+                client.call('Hello', 'Echo', payload, { serializeType: SerializeType.None }),
+            },
+            {
+              name: 'rpcx Say (protobuf)',
+              serverCpu: rpcx.cpu,
+              call: async () => {
+                const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
+                  serializeType: SerializeType.ProtoBuffer,
+                  replyType: BenchmarkMessage,
+                });
+                if (reply.field1 !== 'OK') throw new Error('bad reply');
+              },
+            },
+          ];
+          return await measureInterleaved(loads, { concurrency, durationMs, warmupMs, rounds });
+        } finally {
+          rawClient.close();
+          await client.close();
+        }
+      }),
+    );
+    const ceiling = measured[0]!.requestsPerSecond;
+    for (const row of measured) {
+      rows.push({ ...row, concurrency, ratio: row.requestsPerSecond / ceiling });
+    }
     printTable(rows.filter((row) => row.concurrency === concurrency));
   }
   if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+}
+
+/** One row of the table: what to call and which server answers. */
+interface Load {
+  name: string;
+  call: () => Promise<unknown>;
+  serverCpu: () => Promise<number>;
+}
+
+/**
+ * Warms every load up, then measures them in turn, a slice each per round: the rows share the
+ * machine's good and bad moments, which is what makes their ratio meaningful here.
+ */
+async function measureInterleaved(
+  loads: Load[],
+  plan: { concurrency: number; durationMs: number; warmupMs: number; rounds: number },
+): Promise<Array<LoadResult & { name: string }>> {
+  const { concurrency, rounds } = plan;
+  for (const load of loads) {
+    await warmUp({ concurrency, durationMs: plan.warmupMs, call: load.call });
+  }
+  const recorders = loads.map(() => new LoadRecorder());
+  const sliceMs = plan.durationMs / rounds;
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, load] of loads.entries()) {
+      const slice = {
+        concurrency,
+        durationMs: sliceMs,
+        call: load.call,
+        serverCpu: load.serverCpu,
+      };
+      await measureSlice(slice, recorders[i]!);
+    }
+  }
+  return loads.map((load, i) => ({ name: load.name, ...recorders[i]!.result() }));
 }
 
 function printTable(rows: Row[]): void {
