@@ -48,7 +48,8 @@ async function withServer<T>(
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
-  const waiters: Array<(line: string) => void> = [];
+  const waiters: Array<{ resolve: (line: string) => void; reject: (error: Error) => void }> = [];
+  let exited: Error | undefined;
   let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     partial += chunk.toString();
@@ -56,16 +57,20 @@ async function withServer<T>(
       const line = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
       const waiter = waiters.shift();
-      if (waiter) waiter(line);
+      if (waiter) waiter.resolve(line);
       else lines.push(line);
     }
+  });
+  child.once('exit', (code) => {
+    exited = new Error(`${kind} server exited with ${code}`);
+    for (const waiter of waiters.splice(0)) waiter.reject(exited);
   });
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
       const line = lines.shift();
       if (line !== undefined) return resolve(line);
-      waiters.push(resolve);
-      child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+      if (exited) return reject(exited);
+      waiters.push({ resolve, reject });
     });
   try {
     const listening = /^LISTENING (\S+)$/.exec(await nextLine());
