@@ -12,6 +12,7 @@ import {
 } from '@rpcx/core';
 import protobuf from 'protobufjs';
 import { Client } from './client.js';
+import { withServerAndClient } from './test-support/server-and-client.js';
 import { TestServer, until } from './test-support/test-server.js';
 
 async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
@@ -37,14 +38,9 @@ describe('Client calls', () => {
   let server: TestServer;
   let client: Client;
 
-  beforeEach(async () => {
-    server = await TestServer.start();
-    client = new Client({ address: server.address });
-  });
-
-  afterEach(async () => {
-    await client.close();
-    await server.close();
+  withServerAndClient((s, c) => {
+    server = s;
+    client = c;
   });
 
   it('calls with MsgPack by default, as Go does', async () => {

@@ -4,6 +4,7 @@ import { ErrorCode, isRpcxError, type RpcxError } from '@rpcx/core';
 import { createTlsFixture } from '@rpcx/testing';
 import { Backoff } from './backoff.js';
 import { Client } from './client.js';
+import { withServerAndClient } from './test-support/server-and-client.js';
 import { TestServer, until } from './test-support/test-server.js';
 
 async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
@@ -32,14 +33,9 @@ describe('connection loss and reconnection', () => {
   let server: TestServer;
   let client: Client;
 
-  beforeEach(async () => {
-    server = await TestServer.start();
-    client = new Client({ address: server.address });
-  });
-
-  afterEach(async () => {
-    await client.close();
-    await server.close();
+  withServerAndClient((s, c) => {
+    server = s;
+    client = c;
   });
 
   it('fails every call in flight at once when the server drops the connection', async () => {

@@ -1,7 +1,8 @@
 import { SerializeType } from '@rpcx/core';
-import { Client } from './client.js';
+import type { Client } from './client.js';
 import type { ServiceProxy } from './service-proxy.js';
-import { TestServer } from './test-support/test-server.js';
+import { withServerAndClient } from './test-support/server-and-client.js';
+import type { TestServer } from './test-support/test-server.js';
 
 interface ArithArgs {
   A: number;
@@ -20,14 +21,9 @@ describe('typed service proxies', () => {
   let server: TestServer;
   let client: Client;
 
-  beforeEach(async () => {
-    server = await TestServer.start();
-    client = new Client({ address: server.address });
-  });
-
-  afterEach(async () => {
-    await client.close();
-    await server.close();
+  withServerAndClient((s, c) => {
+    server = s;
+    client = c;
   });
 
   it('call service methods by name, with options', async () => {

@@ -18,19 +18,13 @@ const REQUEST_HOOKS: readonly HookName[] = [
   'heartbeatRequest',
 ];
 
+/** Every hook: the request ones, plus connection and server-push hooks. */
 const HOOKS: readonly HookName[] = [
+  ...REQUEST_HOOKS,
   'postConnAccept',
   'postConnClose',
-  'preReadRequest',
-  'postReadRequest',
-  'preHandleRequest',
-  'preCall',
-  'postCall',
-  'preWriteResponse',
-  'postWriteResponse',
   'preWriteRequest',
   'postWriteRequest',
-  'heartbeatRequest',
 ];
 
 /** The plugins that have a given hook, in registration order. */
