@@ -23,6 +23,7 @@ import {
   decodeMessage,
   type EncodeOptions,
   encodeMessage,
+  type FrameRangeHandler,
   HEADER_LENGTH,
   Header,
   Message,
@@ -31,10 +32,11 @@ import {
 import { FramedConnection } from '@rpcx/transport';
 import type { ClientContext } from './client-options.js';
 import { asRpcxError, isErrorLike, messageOf } from './errors.js';
+import { FrameView } from './frame-view.js';
 import { HEARTBEAT_FLAGS, heartbeatPayload, unixNanosNow } from './heartbeat.js';
 import { CallKind, type CallOwner, PendingCall } from './pending-call.js';
 import { PendingTable } from './pending-table.js';
-import { encodeRequest, FrameView } from './wire.js';
+import { RequestEncoder } from './request-encoder.js';
 
 /** What a connection reports to its client. */
 export interface ConnectionEvents {
@@ -73,7 +75,8 @@ export class Connection implements ConnectionInfo, CallOwner {
   private onSocketClosed: (() => void) | undefined = undefined;
   private readonly encodeOptions: EncodeOptions;
   private readonly decodeOptions: DecodeOptions;
-  /** Reused for every incoming frame. */
+  /** Reused for every request and every incoming frame. */
+  private readonly encoder: RequestEncoder;
   private readonly view = new FrameView();
 
   constructor(
@@ -86,8 +89,9 @@ export class Connection implements ConnectionInfo, CallOwner {
       maxFrameLength: ctx.limits.maxFrameLength,
     };
     this.decodeOptions = { compressors: ctx.compressors, limits: ctx.limits };
+    this.encoder = new RequestEncoder(ctx.compressors, ctx.limits.maxFrameLength);
     this.framed = new FramedConnection(socket, {
-      onFrame: this.onFrame,
+      onFrameRange: this.onFrame,
       onClose: this.onClose,
       limits: ctx.limits,
       idleTimeoutMs: ctx.idleTimeoutMs,
@@ -128,10 +132,9 @@ export class Connection implements ConnectionInfo, CallOwner {
       const left = Math.floor(call.deadline - monotonicNow());
       serverTimeout = String(left > 0 ? left : 1);
     }
-    // Decided once: encoding may flush the transport's batch, and a frame encoded into the batch
-    // must be written before anything else is encoded.
     const writeNow = this.queueHead === this.queue.length && this.canWrite();
-    let frame: Buffer;
+    // Stays undefined when the request is encoded straight into the transport's batch.
+    let frame: Buffer | undefined;
     try {
       if (hooks.clientBeforeEncode.length > 0 || hooks.watchesWrites) {
         const message = requestMessage(call, seq, serverTimeout);
@@ -140,16 +143,12 @@ export class Connection implements ConnectionInfo, CallOwner {
         }
         frame = encodeMessage(message, this.encodeOptions);
         call.message = message;
+      } else if (writeNow) {
+        this.encoder.prepare(call, seq, serverTimeout);
+        this.framed.writeFrom(this.encoder);
       } else {
-        frame = encodeRequest(
-          call,
-          seq,
-          serverTimeout,
-          ctx.compressors,
-          ctx.limits.maxFrameLength,
-          // Straight into the transport's batch when it goes out now; queued frames own a buffer.
-          writeNow ? this.framed.frameBuffer : Buffer.allocUnsafe,
-        );
+        // Queued frames own a buffer.
+        frame = this.encoder.encode(call, seq, serverTimeout);
       }
     } catch (error) {
       call.fail(asRpcxError(error, ErrorCode.InvalidArgument));
@@ -164,9 +163,11 @@ export class Connection implements ConnectionInfo, CallOwner {
       call.frame = frame;
       this.queue.push(call);
       this.scheduleFlush();
-      return;
+    } else if (frame === undefined) {
+      this.written(call);
+    } else {
+      this.write(call, frame);
     }
-    this.write(call, frame);
   }
 
   /** Removes a call that ended early (timeout, abort) from the table. */
@@ -226,6 +227,11 @@ export class Connection implements ConnectionInfo, CallOwner {
     if (message !== undefined && hooks.postWriteRequest.length > 0) {
       hooks.runPostWriteRequest(message, undefined);
     }
+    this.written(call);
+  }
+
+  /** The request of `call` is with the transport: a oneway call is done. */
+  private written(call: PendingCall): void {
     if (call.kind === CallKind.Oneway) call.succeed(undefined);
   }
 
@@ -273,9 +279,9 @@ export class Connection implements ConnectionInfo, CallOwner {
     this.queueHead = 0;
   };
 
-  private readonly onFrame = (frame: Buffer): void => {
+  private readonly onFrame: FrameRangeHandler = (bytes, start, end) => {
     try {
-      this.receive(frame);
+      this.receive(bytes, start, end);
     } catch (error) {
       // Only a bug gets here: the frame decoder must never see an exception.
       this.ctx.logger.error('rpcx client: failed to handle an incoming frame', {
@@ -285,12 +291,14 @@ export class Connection implements ConnectionInfo, CallOwner {
     }
   };
 
-  private receive(frame: Buffer): void {
+  /** Handles the frame `bytes[start, end)`: views of it are made only off the common path. */
+  private receive(bytes: Buffer, start: number, end: number): void {
     const ctx = this.ctx;
     const hooks = ctx.hooks;
     const view = this.view;
     let push: Message | undefined;
     if (hooks.watchesReads) {
+      const frame = bytes.subarray(start, end);
       const header = frame.subarray(0, HEADER_LENGTH);
       hooks.runHeaderHook('preReadResponseHeader', header);
       hooks.runHeaderHook('postReadResponseHeader', header);
@@ -314,9 +322,9 @@ export class Connection implements ConnectionInfo, CallOwner {
       push = message;
     } else {
       try {
-        view.read(frame, ctx.compressors, ctx.limits);
+        view.read(bytes, start, end, ctx.compressors, ctx.limits);
       } catch (error) {
-        this.rejectFrame(frame, asRpcxError(error, ErrorCode.Protocol));
+        this.rejectFrame(bytes.subarray(start, end), asRpcxError(error, ErrorCode.Protocol));
         return;
       }
     }
@@ -327,6 +335,7 @@ export class Connection implements ConnectionInfo, CallOwner {
       view.clear();
       // Pushes are rare: they get the full Message (paths included).
       if (push === undefined) {
+        const frame = bytes.subarray(start, end);
         try {
           push = decodeMessage(frame, this.decodeOptions);
         } catch (error) {

@@ -8,7 +8,7 @@
 import { type DeadlineEntry, DeadlineQueue, ErrorCode, type Metadata, RpcxError } from '@rpcx/core';
 import type { Message } from '@rpcx/protocol';
 import { isErrorLike } from './errors.js';
-import type { RequestFields } from './wire.js';
+import type { RequestFields } from './request-encoder.js';
 
 /** What the caller gets back. */
 export const CallKind = {

@@ -9,12 +9,22 @@ import {
 } from '@rpcx/protocol';
 import fc from 'fast-check';
 import { Client } from './client.js';
+import { FrameView } from './frame-view.js';
+import { RequestEncoder, type RequestFields } from './request-encoder.js';
 import { TestServer } from './test-support/test-server.js';
-import { encodeRequest, FrameView, type RequestFields } from './wire.js';
 
 const hex = (dump: string) => Buffer.from(dump.replace(/\s+/g, ''), 'hex');
 const compressors = new CompressorRegistry();
 const MAX = DEFAULT_LIMITS.maxFrameLength;
+const encoder = new RequestEncoder(compressors, MAX);
+const encodeRequest = (request: RequestFields, seq: number, serverTimeout?: string) =>
+  encoder.encode(request, seq, serverTimeout);
+
+/** `frame` inside a bigger chunk, between other bytes, as the frame decoder hands it out. */
+function readAt(view: FrameView, frame: Buffer, limits = DEFAULT_LIMITS): void {
+  const chunk = Buffer.concat([Buffer.alloc(7, 0xee), frame, Buffer.alloc(5, 0xee)]);
+  view.read(chunk, 7, 7 + frame.length, compressors, limits);
+}
 
 /** The same request through @rpcx/protocol. */
 function viaProtocol(request: RequestFields, seq: number, serverTimeout?: string): Buffer {
@@ -54,7 +64,7 @@ describe('client framing', () => {
         fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
         fc.option(fc.integer({ min: 1, max: 1_000_000 }).map(String), { nil: undefined }),
         (request, seq, serverTimeout) => {
-          const ours = encodeRequest(request, seq, serverTimeout, compressors, MAX);
+          const ours = encodeRequest(request, seq, serverTimeout);
           // Metadata order is free on the wire: compare decoded messages and lengths.
           const theirs = viaProtocol(request, seq, serverTimeout);
           if (request.metadata === undefined || Object.keys(request.metadata).length < 2) {
@@ -72,6 +82,25 @@ describe('client framing', () => {
     );
   });
 
+  it('writes a prepared request at an offset, touching no byte outside it', () => {
+    const request = {
+      flags: 0,
+      serializeType: 1,
+      servicePath: 'Arith',
+      serviceMethod: 'Mul',
+      metadata: { k: 'v' },
+      payload: Buffer.from('{"A":1}'),
+    };
+    const alone = encodeRequest(request, 9, '100');
+    const length = encoder.prepare(request, 9, '100');
+    expect(length).toBe(alone.length);
+    const target = Buffer.alloc(length + 20, 0xee);
+    encoder.writeFrame(target, 11);
+    expect(target.subarray(11, 11 + length)).toEqual(alone);
+    expect(target.subarray(0, 11).every((byte) => byte === 0xee)).toBe(true);
+    expect(target.subarray(11 + length).every((byte) => byte === 0xee)).toBe(true);
+  });
+
   it('lets __ServerTimeout replace a value the caller put in the metadata', () => {
     const request = {
       flags: 0,
@@ -81,7 +110,7 @@ describe('client framing', () => {
       metadata: { [MetadataKey.ServerTimeout]: '99999', k: 'v' },
       payload: new Uint8Array(0),
     };
-    const message = decodeMessage(encodeRequest(request, 1, '250', compressors, MAX));
+    const message = decodeMessage(encodeRequest(request, 1, '250'));
     expect({ ...message.metadata }).toEqual({ [MetadataKey.ServerTimeout]: '250', k: 'v' });
   });
 
@@ -95,15 +124,15 @@ describe('client framing', () => {
       metadata: undefined,
       payload,
     };
-    const frame = encodeRequest(request, 0, undefined, compressors, MAX);
+    const frame = encodeRequest(request, 0);
     expect(frame.length).toBeLessThan(200);
     expect(Buffer.from(decodeMessage(frame).payload)).toEqual(payload);
-    expect(() =>
-      encodeRequest({ ...request, flags: 5 << 2 }, 0, undefined, compressors, MAX),
-    ).toThrow('unsupported compressor: compress type 5');
-    expect(() => encodeRequest({ ...request, flags: 0 }, 0, undefined, compressors, 1000)).toThrow(
-      /message is too long/,
+    expect(() => encodeRequest({ ...request, flags: 5 << 2 }, 0)).toThrow(
+      'unsupported compressor: compress type 5',
     );
+    expect(() =>
+      new RequestEncoder(compressors, 1000).encode({ ...request, flags: 0 }, 0, undefined),
+    ).toThrow(/message is too long/);
   });
 
   it('reads any frame as decodeMessage does (property)', () => {
@@ -116,7 +145,7 @@ describe('client framing', () => {
         (request, seq, status) => {
           const frame = viaProtocol({ ...request, flags: request.flags | 0x80 | status }, seq);
           const message = decodeMessage(frame);
-          view.read(frame, compressors, DEFAULT_LIMITS);
+          readAt(view, frame);
           expect(view.flags).toBe(frame[2]);
           expect(view.serializeType).toBe(message.serializeType);
           expect(view.seq).toBe(seq);
@@ -144,7 +173,7 @@ describe('client framing', () => {
       let viewError: unknown;
       let protocolError: unknown;
       try {
-        view.read(frame, compressors, { ...DEFAULT_LIMITS, maxDecompressedLength: 1 });
+        readAt(view, frame, { ...DEFAULT_LIMITS, maxDecompressedLength: 1 });
       } catch (error) {
         viewError = error;
       }
@@ -184,9 +213,6 @@ describe('client framing', () => {
           payload: hex('82 a1 41 0a a1 42 14'),
         },
         5,
-        undefined,
-        compressors,
-        MAX,
       ),
     ).toEqual(
       hex(`08 00 00 30 00 00 00 00 00 00 00 05 00 00 00 30

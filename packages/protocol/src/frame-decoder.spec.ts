@@ -23,6 +23,22 @@ describe('FrameDecoder', () => {
     expect(decoder.bufferedBytes).toBe(0);
   });
 
+  it('hands out each frame as its range in the chunk from pushRanges', () => {
+    const decoder = new FrameDecoder();
+    const split = frames[0]!.length + 10;
+    const ranges: Array<[Buffer, number, number]> = [];
+    const onRange = (bytes: Buffer, start: number, end: number) => ranges.push([bytes, start, end]);
+    decoder.pushRanges(stream.subarray(0, split), onRange);
+    decoder.pushRanges(stream.subarray(split), onRange);
+    expect(ranges.map(([bytes, start, end]) => bytes.subarray(start, end))).toEqual(frames);
+    // The first lies in the first chunk; the second was joined from both chunks, then the third
+    // follows it in that joined buffer.
+    expect(ranges[0]![0].buffer).toBe(stream.buffer);
+    expect(ranges[0]!.slice(1)).toEqual([0, frames[0]!.length]);
+    expect(ranges[1]![0]).toBe(ranges[2]![0]);
+    expect(ranges[2]![1]).toBe(ranges[1]![2]);
+  });
+
   it('reassembles frames fed one byte at a time', () => {
     const decoder = new FrameDecoder();
     const out: Buffer[] = [];

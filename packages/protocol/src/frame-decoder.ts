@@ -1,7 +1,9 @@
 /**
  * Splits a byte stream into whole frames, whatever the chunking: one byte at a time, many frames
  * in one chunk, a frame across chunks. A frame lying inside one chunk is returned as a view of
- * it (no copy); only a frame split across chunks is copied, once, when its last byte arrives.
+ * it (no copy) — or, from `pushRanges`, as its place in the chunk, not even a view: on a hot
+ * path a Buffer view costs more than reading a small frame's header. Only a frame split across
+ * chunks is copied, once, when its last byte arrives.
  *
  * Frames are handed to a callback in stream order, so the frames before a bad one are all
  * delivered before the error is thrown. The magic byte is checked as soon as it arrives and the
@@ -21,6 +23,12 @@ const MIN_BODY_LENGTH = 16;
 
 /** Receives each whole frame; it must not throw (an exception fails the decoder). */
 export type FrameHandler = (frame: Buffer) => void;
+
+/**
+ * Receives each whole frame as `bytes[start, end)`; it must not throw. The bytes stay valid
+ * after the call: a frame may be kept as a view of them.
+ */
+export type FrameRangeHandler = (bytes: Buffer, start: number, end: number) => void;
 
 export class FrameDecoder {
   private readonly maxFrameLength: number;
@@ -45,6 +53,11 @@ export class FrameDecoder {
    * the stream turned out to be broken.
    */
   push(chunk: Uint8Array, onFrame: FrameHandler): void {
+    this.pushRanges(chunk, (bytes, start, end) => onFrame(bytes.subarray(start, end)));
+  }
+
+  /** As `push`, handing out each frame as its range in the chunk instead of a view. */
+  pushRanges(chunk: Uint8Array, onFrame: FrameRangeHandler): void {
     if (this.failure) throw this.failure;
     const bytes = Buffer.isBuffer(chunk)
       ? chunk
@@ -71,12 +84,12 @@ export class FrameDecoder {
   }
 
   /** Cuts every whole frame out of `bytes`; keeps the unfinished tail. */
-  private split(bytes: Buffer, onFrame: FrameHandler): void {
+  private split(bytes: Buffer, onFrame: FrameRangeHandler): void {
     let at = 0;
     while (bytes.length - at >= FRAME_PREFIX_LENGTH) {
       const frameLength = this.frameLength(bytes, at);
       if (bytes.length - at < frameLength) break;
-      onFrame(bytes.subarray(at, at + frameLength));
+      onFrame(bytes, at, at + frameLength);
       at += frameLength;
     }
     if (at < bytes.length) {
@@ -89,7 +102,7 @@ export class FrameDecoder {
   }
 
   /** Adds to an unfinished frame; once it is whole, joins it and splits what follows. */
-  private append(bytes: Buffer, onFrame: FrameHandler): void {
+  private append(bytes: Buffer, onFrame: FrameRangeHandler): void {
     this.pending.push(bytes);
     this.pendingLength += bytes.length;
     if (this.expected === 0 && this.pendingLength >= FRAME_PREFIX_LENGTH) {

@@ -2,7 +2,7 @@ export { COMPRESS_THRESHOLD_BYTES, compressTypeFor } from './compression-policy.
 export { CompressorRegistry, defaultCompressors } from './compressor-registry.js';
 export { type DecodeOptions, decodeMessage } from './decode.js';
 export { type EncodeOptions, encodeMessage, FRAME_PREFIX_LENGTH } from './encode.js';
-export { FrameDecoder } from './frame-decoder.js';
+export { FrameDecoder, type FrameHandler, type FrameRangeHandler } from './frame-decoder.js';
 export { gzipCompressor } from './gzip.js';
 export { HEADER_LENGTH, Header, MAGIC_NUMBER } from './header.js';
 export { DEFAULT_LIMITS, type FrameLimits, MAX_UINT32 } from './limits.js';

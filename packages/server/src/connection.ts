@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, type Logger, type RpcxError } from '@rpcx/core';
-import { FramedConnection } from '@rpcx/transport';
+import { FramedConnection, type FrameSource } from '@rpcx/transport';
 import type { RequestContext } from './call-context.js';
 import type { ServerConnection } from './types.js';
 
@@ -51,7 +51,7 @@ export class Connection implements ServerConnection {
     private readonly settings: ConnectionSettings,
   ) {
     this.framed = new FramedConnection(socket, {
-      onFrame: (frame) => this.onFrame(frame),
+      onFrameRange: (bytes, start, end) => this.onFrame(bytes.subarray(start, end)),
       onClose: (error) => this.onClose(error),
       limits: { maxFrameLength: settings.maxFrameLength },
       idleTimeoutMs: settings.idleTimeoutMs,
@@ -91,9 +91,10 @@ export class Connection implements ServerConnection {
     return this.framed.write(frame);
   }
 
-  /** Room to encode one response frame into, then `write` without a copy. */
-  frameBuffer(length: number): Buffer {
-    return this.framed.frameBuffer(length);
+  /** As `write`, for a response that writes itself into the write batch. */
+  writeFrom(source: FrameSource): boolean {
+    if (this.closing) return false;
+    return this.framed.writeFrom(source);
   }
 
   close(): void {

@@ -4,32 +4,21 @@
  */
 import {
   copyMetadata,
-  ErrorCode,
   MessageStatusType,
   type Metadata,
   MetadataKey,
-  RpcxError,
   type RpcxMessage,
 } from '@rpcx/core';
-import {
-  COMPRESS_THRESHOLD_BYTES,
-  encodeMessage,
-  FRAME_PREFIX_LENGTH,
-  HEADER_LENGTH,
-  MAX_UINT32,
-  Message,
-  metadataByteLength,
-  readUint32,
-  writeMetadata,
-  writeUint32,
-} from '@rpcx/protocol';
+import { COMPRESS_THRESHOLD_BYTES, encodeMessage, Message } from '@rpcx/protocol';
 import type { Connection } from './connection.js';
 import { asError, errorMessage } from './errors.js';
 import { runIgnoringErrors } from './hook-runner.js';
+import { ResponseEncoder } from './response-encoder.js';
 import type { ServerCore } from './server-core.js';
 
 export const EMPTY = new Uint8Array(0);
-const EMPTY_METADATA: Metadata = Object.freeze(Object.create(null) as Metadata);
+/** One for the process: a response is prepared and written in one synchronous step. */
+const encoder = new ResponseEncoder();
 const RESPONSE_BIT = 0x80;
 const COMPRESS_MASK = 0x1c;
 const STATUS_MASK = 0x03;
@@ -58,8 +47,8 @@ export function refuse(
  * request's compress type), status Error on failure; paths echoed; metadata = the handler's
  * response metadata plus `__rpcx_error__` on failure — never the request's.
  *
- * Without write-response plugins no Message is built: the frame is written directly, its header
- * and path bytes copied from the request frame (so paths are echoed byte for byte, as Go does).
+ * Without write-response plugins no Message is built: `ResponseEncoder` writes the frame
+ * straight into the connection's write batch.
  */
 export function respond(
   core: ServerCore,
@@ -75,35 +64,25 @@ export function respond(
     return respondWithHooks(core, conn, request, handlerMetadata, payload, failure);
   }
   const flags = responseFlags(core, request, failure === undefined ? payload.length : 0, failure);
-  let out: Buffer;
   try {
-    out =
-      failure === undefined
-        ? encodeResponse(core, conn, frame, flags, handlerMetadata ?? EMPTY_METADATA, payload)
-        : encodeResponse(
-            core,
-            conn,
-            frame,
-            flags,
-            errorMetadata(core, request, handlerMetadata, failure),
-            EMPTY,
-          );
+    if (failure === undefined) {
+      encoder.prepare(core.compressors, frame, flags, handlerMetadata, payload);
+    } else {
+      const metadata = errorMetadata(core, request, handlerMetadata, failure);
+      encoder.prepare(core.compressors, frame, flags, metadata, EMPTY);
+    }
+    conn.writeFrom(encoder);
   } catch (error) {
     const encodeFailure = encodeFailed(core, conn, request, error);
     try {
-      out = encodeResponse(
-        core,
-        conn,
-        frame,
-        responseFlags(core, request, 0, encodeFailure),
-        errorMetadata(core, request, undefined, encodeFailure),
-        EMPTY,
-      );
+      const metadata = errorMetadata(core, request, undefined, encodeFailure);
+      const errorFlags = responseFlags(core, request, 0, encodeFailure);
+      encoder.prepare(core.compressors, frame, errorFlags, metadata, EMPTY);
+      conn.writeFrom(encoder);
     } catch {
       return undefined;
     }
   }
-  conn.write(out);
   return undefined;
 }
 
@@ -215,47 +194,6 @@ function errorMetadata(
   const metadata = copyMetadata(handlerMetadata);
   metadata[MetadataKey.Error] = errorText(core, failure, request);
   return metadata;
-}
-
-/** One response frame: header and path bytes from the request frame, then metadata and payload. */
-function encodeResponse(
-  core: ServerCore,
-  conn: Connection,
-  frame: Buffer,
-  flags: number,
-  metadata: Metadata,
-  payload: Uint8Array,
-): Buffer {
-  // decodeMessage has checked these lengths.
-  const pathLength = readUint32(frame, FRAME_PREFIX_LENGTH);
-  const pathsEnd =
-    FRAME_PREFIX_LENGTH + 8 + pathLength + readUint32(frame, FRAME_PREFIX_LENGTH + 4 + pathLength);
-  const compressType = (flags & COMPRESS_MASK) >> 2;
-  const body =
-    compressType === 0 ? payload : core.compressors.require(compressType).compress(payload);
-  const metaLength = metadata === EMPTY_METADATA ? 0 : metadataByteLength(metadata);
-  const totalLength = pathsEnd - FRAME_PREFIX_LENGTH + 8 + metaLength + body.length;
-  if (totalLength > MAX_UINT32) {
-    throw new RpcxError(
-      ErrorCode.MessageTooLarge,
-      `message is too long: ${totalLength} bytes exceed the limit of ${MAX_UINT32}`,
-    );
-  }
-  const out = conn.frameBuffer(FRAME_PREFIX_LENGTH + totalLength);
-  // The request frame starts with its header. Short copies: a loop beats Buffer#copy's overhead.
-  for (let i = 0; i < HEADER_LENGTH; i++) out[i] = frame[i]!;
-  out[2] = flags;
-  writeUint32(out, HEADER_LENGTH, totalLength);
-  if (pathsEnd - FRAME_PREFIX_LENGTH <= 64) {
-    for (let i = FRAME_PREFIX_LENGTH; i < pathsEnd; i++) out[i] = frame[i]!;
-  } else {
-    frame.copy(out, FRAME_PREFIX_LENGTH, FRAME_PREFIX_LENGTH, pathsEnd);
-  }
-  let at = writeUint32(out, pathsEnd, metaLength);
-  if (metaLength > 0) at = writeMetadata(out, at, metadata);
-  at = writeUint32(out, at, body.length);
-  out.set(body, at);
-  return out;
 }
 
 /** A response that cannot be encoded (e.g. a non-string metadata value) becomes an error response. */

@@ -1,6 +1,6 @@
 /**
  * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
- * frames reach `onFrame`; a framing error closes this connection only. Writing: frames written
+ * frames reach `onFrameRange`; a framing error closes this connection only. Writing: frames written
  * in one event-loop turn are laid end to end (`WriteBatch`) and leave as one chunk at the end of
  * the turn, or earlier once a socket buffer's worth has gathered. When the peer reads slowly the
  * caller is told (`write` returns false, `drained()` waits) — a server can also stop reading
@@ -8,13 +8,14 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
-import { FrameDecoder, type FrameLimits } from '@rpcx/protocol';
+import { FrameDecoder, type FrameLimits, type FrameRangeHandler } from '@rpcx/protocol';
+import type { FrameSource } from './frame-source.js';
 import { toRpcxError } from './socket-errors.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface FramedConnectionOptions {
-  /** Receives each whole frame, a view into the received bytes. */
-  onFrame: (frame: Buffer) => void;
+  /** Receives each whole frame as `bytes[start, end)`; the bytes may be kept. */
+  onFrameRange: FrameRangeHandler;
   /** Called once, after the socket closed; `error` is why, or undefined for an orderly close. */
   onClose?: (error: RpcxError | undefined) => void;
   limits?: Partial<Pick<FrameLimits, 'maxFrameLength'>>;
@@ -96,22 +97,35 @@ export class FramedConnection {
     }
     this.makeRoom(frame.length);
     this.batch.add(frame);
+    return this.batched();
+  }
+
+  /** As `write`, for a frame that writes itself straight into the batch (no copy). */
+  writeFrom(source: FrameSource): boolean {
+    if (this.closed) return false;
+    const length = source.frameLength;
+    if (length > BATCH_FRAME_LIMIT) {
+      const frame = Buffer.allocUnsafe(length);
+      source.writeFrame(frame, 0);
+      this.flush();
+      return this.writeNow(frame);
+    }
+    this.makeRoom(length);
+    const batch = this.batch;
+    const at = batch.reserve(length); // may replace the arena: ask for it after
+    source.writeFrame(batch.arena, at);
+    batch.commit(length);
+    return this.batched();
+  }
+
+  /** After a frame joined the batch: flush at the end of the turn; false while backpressured. */
+  private batched(): boolean {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushAtTurnEnd);
     }
     return !this.socket.writableNeedDrain;
   }
-
-  /**
-   * Room to encode one frame of `length` bytes into: `write` it next and it joins the batch
-   * without a copy. Valid until the next `frameBuffer` or `write`; unwritten, it leaves nothing.
-   */
-  readonly frameBuffer = (length: number): Buffer => {
-    if (length > BATCH_FRAME_LIMIT) return Buffer.allocUnsafe(length);
-    this.makeRoom(length);
-    return this.batch.reserve(length);
-  };
 
   /**
    * Sends the batch early if `length` more bytes would take it past the socket's high-water
@@ -175,7 +189,7 @@ export class FramedConnection {
     if (this.readsStopped) return;
     const framesBefore = this.framesRead;
     try {
-      this.decoder.push(chunk, this.deliver);
+      this.decoder.pushRanges(chunk, this.deliver);
     } catch (error) {
       // Whatever was already queued for earlier, good frames still goes out.
       this.close(toRpcxError(error, `connection ${this.remoteAddress}`));
@@ -184,9 +198,9 @@ export class FramedConnection {
     this.watchFrameTime(this.framesRead !== framesBefore);
   }
 
-  private readonly deliver = (frame: Buffer): void => {
+  private readonly deliver: FrameRangeHandler = (bytes, start, end) => {
     this.framesRead++;
-    this.options.onFrame(frame);
+    this.options.onFrameRange(bytes, start, end);
   };
 
   /**

@@ -6,6 +6,7 @@ import { ErrorCode, RpcxError } from '@rpcx/core';
 import { encodeMessage, Message } from '@rpcx/protocol';
 import { createTlsFixture, type TlsFixture } from '@rpcx/testing';
 import { dial } from './dial.js';
+import type { FrameSource } from './frame-source.js';
 import { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
 import { type Listener, listen } from './listen.js';
 
@@ -27,7 +28,7 @@ async function echoServer(
     address,
     (socket) => {
       const conn: FramedConnection = new FramedConnection(socket, {
-        onFrame: (f) => conn.write(Buffer.from(f)),
+        onFrameRange: (bytes, start, end) => conn.write(bytes.subarray(start, end)),
         onClose: (error) => closed.push(error),
         ...extra,
       });
@@ -41,7 +42,7 @@ async function echoServer(
 function collect(socket: Socket, options: Partial<FramedConnectionOptions> = {}) {
   const frames: Buffer[] = [];
   const conn = new FramedConnection(socket, {
-    onFrame: (f) => frames.push(Buffer.from(f)),
+    onFrameRange: (bytes, start, end) => frames.push(Buffer.from(bytes.subarray(start, end))),
     ...options,
   });
   return { conn, frames };
@@ -73,6 +74,25 @@ describe('dial, listen and framed connections', () => {
     const sent = [frame('a'), frame('b', 100_000), frame('c')];
     for (const f of sent) conn.write(f);
     await until(() => frames.length === 3);
+    expect(frames).toEqual(sent);
+    conn.close();
+  });
+
+  it('lets a frame source write itself into the batch, in order with copied frames', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0');
+    listeners.push(server.listener);
+    const { conn, frames } = collect(await dial(server.listener.address));
+    const sent = [frame('a'), frame('b', 100), frame('c', 40_000), frame('d')];
+    const source = (bytes: Buffer): FrameSource => ({
+      frameLength: bytes.length,
+      writeFrame: (target, start) => bytes.copy(target, start),
+    });
+    // First into a batch with no arena yet, then one over the batching limit.
+    conn.writeFrom(source(sent[0]!));
+    conn.write(sent[1]!);
+    conn.writeFrom(source(sent[2]!));
+    conn.write(sent[3]!);
+    await until(() => frames.length === 4);
     expect(frames).toEqual(sent);
     conn.close();
   });

@@ -13,17 +13,19 @@ describe('WriteBatch', () => {
     expect(batch.take()).toBeUndefined();
   });
 
-  it('adds a reserved region without copying it, and copies anything else', () => {
+  it('commits bytes written at a reserved offset in place, and copies added frames', () => {
     const batch = new WriteBatch();
-    const region = batch.reserve(4);
-    region.fill(7);
-    batch.add(region);
+    batch.add(bytes(2, 1));
+    const at = batch.reserve(4);
+    expect(at).toBe(2);
+    batch.arena.fill(7, at, at + 4);
+    batch.commit(4);
     const other = bytes(4, 9);
     batch.add(other);
     other.fill(0); // the batch holds its own copy of frames it did not hand out
     const taken = batch.take()!;
-    expect(Buffer.from(taken)).toEqual(Buffer.from([7, 7, 7, 7, 9, 9, 9, 9]));
-    expect(taken.buffer).toBe(region.buffer);
+    expect(Buffer.from(taken)).toEqual(Buffer.from([1, 1, 7, 7, 7, 7, 9, 9, 9, 9]));
+    expect(taken.buffer).toBe(batch.arena.buffer);
   });
 
   it('never reuses bytes it has handed to the socket until told they were consumed', () => {
@@ -64,18 +66,22 @@ describe('WriteBatch', () => {
     }
     // ...then batch a small frame and reserve one that needs a fresh arena.
     batch.add(bytes(10, 5));
-    const region = batch.reserve(frame);
-    region.fill(6);
-    batch.add(region);
+    const arenaBefore = batch.arena;
+    const at = batch.reserve(frame);
+    expect(batch.arena).not.toBe(arenaBefore);
+    expect(at).toBe(10);
+    batch.arena.fill(6, at, at + frame);
+    batch.commit(frame);
     const taken = Buffer.from(batch.take()!);
     expect(taken.length).toBe(10 + frame);
     expect(taken.subarray(0, 10)).toEqual(bytes(10, 5));
     expect(taken.subarray(10).every((byte) => byte === 6)).toBe(true);
   });
 
-  it('drops a reserved region that is never added', () => {
+  it('drops a reserved region that is never committed', () => {
     const batch = new WriteBatch();
-    batch.reserve(16).fill(3);
+    const at = batch.reserve(16);
+    batch.arena.fill(3, at, at + 16);
     batch.add(bytes(2, 4));
     expect(Buffer.from(batch.take()!)).toEqual(Buffer.from([4, 4]));
   });

@@ -1,7 +1,9 @@
 /**
  * The frames written in one event-loop turn, laid end to end in one buffer so that they reach the
  * socket as one chunk: no per-frame stream bookkeeping, one iovec per `write`. Encoders can ask
- * for room (`reserve`) and encode in place; other frames are copied in (`add`).
+ * for room (`reserve`), encode in place at the offset they get and `commit`; other frames are
+ * copied in (`add`). Room is an offset, not a view: a Buffer view per frame costs more than
+ * encoding a small frame's header.
  *
  * A handed-out region is reused only once its owner says the bytes were consumed (`recycle`):
  * `take` moves past it, and a full arena is replaced, not rewound, because the socket may still
@@ -12,11 +14,14 @@
 const ARENA_SIZE = 256 * 1024;
 
 export class WriteBatch {
-  private arena: Buffer | undefined;
+  private buffer: Buffer = Buffer.allocUnsafeSlow(0);
   private start = 0;
   private end = 0;
-  /** The region `reserve` last handed out, until it is added. */
-  private reserved: Buffer | undefined;
+
+  /** The buffer `reserve` hands out room in; replaced when full. */
+  get arena(): Buffer {
+    return this.buffer;
+  }
 
   /** Bytes batched and not yet taken. */
   get pendingBytes(): number {
@@ -24,28 +29,32 @@ export class WriteBatch {
   }
 
   /**
-   * Room for a frame of `length` bytes right after the batched ones; `add` it once encoded.
+   * Room for a frame of `length` bytes right after the batched ones: the offset in `arena` to
+   * write it at, then `commit` it. Unwritten, it leaves nothing.
    */
-  reserve(length: number): Buffer {
-    let arena = this.arena;
-    if (arena === undefined || arena.length - this.end < length) {
+  reserve(length: number): number {
+    const arena = this.buffer;
+    if (arena.length - this.end < length) {
       // A fresh arena; bytes batched at the end of the old one move along.
       const pending = this.end - this.start;
       const fresh = Buffer.allocUnsafeSlow(Math.max(ARENA_SIZE, pending + length));
-      if (pending > 0) arena!.copy(fresh, 0, this.start, this.end);
-      arena = this.arena = fresh;
+      if (pending > 0) arena.copy(fresh, 0, this.start, this.end);
+      this.buffer = fresh;
       this.start = 0;
       this.end = pending;
     }
-    const region = arena.subarray(this.end, this.end + length);
-    this.reserved = region;
-    return region;
+    return this.end;
   }
 
-  /** Appends `frame`: no copy if it is the region `reserve` just handed out. */
+  /** Adds the `length` bytes written at the offset `reserve` just gave. */
+  commit(length: number): void {
+    this.end += length;
+  }
+
+  /** Appends a copy of `frame`. */
   add(frame: Uint8Array): void {
-    if (frame !== this.reserved) this.reserve(frame.length).set(frame);
-    this.reserved = undefined;
+    const at = this.reserve(frame.length);
+    this.buffer.set(frame, at);
     this.end += frame.length;
   }
 
@@ -60,9 +69,8 @@ export class WriteBatch {
   /** The batched bytes (a view), leaving the batch empty; undefined when it already is. */
   take(): Uint8Array | undefined {
     if (this.end === this.start) return undefined;
-    const bytes = this.arena!.subarray(this.start, this.end);
+    const bytes = this.buffer.subarray(this.start, this.end);
     this.start = this.end;
-    this.reserved = undefined;
     return bytes;
   }
 }

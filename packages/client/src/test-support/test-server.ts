@@ -51,7 +51,7 @@ export class TestConnection {
     private readonly server: TestServer,
   ) {
     this.framed = new FramedConnection(socket, {
-      onFrame: (frame) => this.onFrame(frame),
+      onFrameRange: (bytes, start, end) => this.onFrame(Buffer.from(bytes.subarray(start, end))),
     });
   }
 
@@ -83,8 +83,8 @@ export class TestConnection {
     this.framed.destroy();
   }
 
-  private onFrame(frame: Buffer): void {
-    const copy = Buffer.from(frame);
+  /** `copy`: the frame in a buffer of its own. */
+  private onFrame(copy: Buffer): void {
     this.server.frames.push(copy);
     const request = decodeMessage(copy);
     this.requests.push(request);

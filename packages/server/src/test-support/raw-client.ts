@@ -88,7 +88,8 @@ export class RawClient {
     return new RawClient(
       (client) =>
         new FramedConnection(socket, {
-          onFrame: (frame) => client.received(Buffer.from(frame)),
+          onFrameRange: (bytes, start, end) =>
+            client.received(Buffer.from(bytes.subarray(start, end))),
           onClose: (error) => {
             client.isClosed = true;
             client.wake();

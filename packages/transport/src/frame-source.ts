@@ -1,0 +1,10 @@
+/**
+ * A frame that writes itself: the transport gives it room in its write batch, so an encoder
+ * writes straight into the bytes that go to the socket — no frame buffer, no copy, no view.
+ */
+export interface FrameSource {
+  /** Length of the frame to write. */
+  readonly frameLength: number;
+  /** Writes the frame to `target[start, start + frameLength)`. Must not throw. */
+  writeFrame(target: Buffer, start: number): void;
+}
