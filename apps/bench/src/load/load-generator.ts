@@ -1,11 +1,13 @@
 /**
  * A closed-loop load generator: `concurrency` callers each issue a call, wait for it, and issue
- * the next, for a fixed time. Every latency is recorded, so p50/p99 are exact, not sampled.
+ * the next, for a fixed time. Every latency is counted (to the µs), so p50/p99 are not sampled.
  *
  * A row is measured in slices (`measureSlice`) that add up in its `LoadRecorder`; the load run
  * interleaves the slices of the rows it compares, so a machine that slows down for a while
  * slows all of them alike instead of whichever row happened to run then.
  */
+
+import { LatencyLog } from './latency-log.js';
 
 export interface LoadResult {
   requests: number;
@@ -95,28 +97,4 @@ async function drive(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return errors;
-}
-
-/**
- * Latencies in ms. Starts big enough for a few seconds of load: growing it means allocating
- * large buffers while measuring, and those count towards V8's external-memory GC trigger.
- */
-class LatencyLog {
-  private values = new Float64Array(1 << 22);
-  count = 0;
-
-  add(ms: number): void {
-    if (this.count === this.values.length) {
-      const bigger = new Float64Array(this.values.length * 2);
-      bigger.set(this.values);
-      this.values = bigger;
-    }
-    this.values[this.count++] = ms;
-  }
-
-  percentile(p: number): number {
-    if (this.count === 0) return Number.NaN;
-    const sorted = this.values.slice(0, this.count).sort();
-    return sorted[Math.min(this.count - 1, Math.floor(p * this.count))]!;
-  }
 }
