@@ -17,6 +17,7 @@ const { root } = protobuf.parse(`
     int64 id = 1; uint64 u = 2; sint64 s = 3; fixed64 f = 4;
     repeated int64 many = 5; map<string, int64> named = 6;
   }
+  message Mixed { string name = 1; int64 big = 2; Ids inner = 3; int32 small = 4; }
   message Rich {
     string name = 1; bytes data = 2; bool ok = 3; double ratio = 4;
     repeated string tags = 5; ArithArgs nested = 6;
@@ -25,6 +26,7 @@ const { root } = protobuf.parse(`
 const ArithArgs = root.lookupType('arith.ArithArgs');
 const Ids = root.lookupType('arith.Ids');
 const Rich = root.lookupType('arith.Rich');
+const Mixed = root.lookupType('arith.Mixed');
 // The same ArithReply, reflected from JSON (what `pbjs -t json` emits) instead of .proto text.
 const ArithReply = protobuf.Root.fromJSON({
   nested: { arith: { nested: { ArithReply: { fields: { c: { type: 'int32', id: 1 } } } } } },
@@ -159,6 +161,23 @@ describe('protobuf codec', () => {
       (ids as unknown as { many: unknown[] }).many.push(7n);
       expect(toHex(codec.encode(ids))).toBe('0805 2a0107'.replace(' ', ''));
       expect((ids as unknown as { many: unknown[] }).many).toEqual([7n]);
+    });
+
+    it('finds bigints among narrow fields and in nested messages, plain or instance', () => {
+      const fields = { name: 'n', big: 2n ** 62n, inner: { id: -2n, many: [3n] }, small: 7 };
+      const expected = {
+        name: 'n',
+        big: '4611686018427387904',
+        inner: { id: '-2', many: ['3'] },
+        small: 7,
+      };
+      const viaPlain = codec.encode(fields, Mixed);
+      const instance = Mixed.create({ ...fields, inner: Ids.create(fields.inner) });
+      const viaInstance = codec.encode(instance);
+      expect(toHex(viaInstance)).toBe(toHex(viaPlain));
+      expect(Mixed.toObject(codec.decode(viaPlain, Mixed), { longs: String })).toEqual(expected);
+      // A bigint where only a 32-bit value fits is refused, not written as something else.
+      expect(codecErrorOf(() => codec.encode({ small: 1n }, Mixed)).message).toContain('small');
     });
 
     it('refuses a bigint beyond 64 bits', () => {

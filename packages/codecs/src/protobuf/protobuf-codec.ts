@@ -60,7 +60,7 @@ export function createProtobufCodec(options: ProtobufCodecOptions = {}): Protobu
       const ownType = messageTypeOf(value);
       const messageType = ownType ?? hintedType(type, 'encode', value);
       try {
-        const message = replaceBigInts(value) as { [key: string]: unknown };
+        const message = replaceBigInts(value, messageType) as { [key: string]: unknown };
         if (ownType === undefined && messageType.verify !== undefined) {
           const problem = messageType.verify(message);
           if (problem !== null) {
