@@ -1,8 +1,9 @@
 /**
  * The read side of a connection: a stream of `Hello.Say` request frames fed to a FrameDecoder in
  * 64 KiB chunks, as a socket delivers them, so frames straddle chunk boundaries. Each run pushes
- * the whole stream (1000 frames) and the numbers are per frame. The second task also decodes
- * every frame into a Message, which is what a server's read loop does.
+ * the whole stream (1000 frames) and the numbers are per frame. `push` hands out a view per
+ * frame, `pushRanges` the frame's place in the chunk (what connections use); the last task also
+ * decodes every frame into a Message.
  */
 import { decodeMessage, encodeMessage, FrameDecoder } from '@rpcx/protocol';
 import { benchPayload, createBenchRequest } from '../bench-frame.js';
@@ -42,31 +43,54 @@ export const frameDecoderSuite: SuiteDefinition = {
         `one sample = the whole stream; mean and rate are per frame`,
       ],
       tasks: [
-        streamTask('FrameDecoder.push', chunks, (frame) => sink(frame.length)),
-        streamTask('FrameDecoder.push + decodeMessage', chunks, (frame) =>
-          sink(decodeMessage(frame).payload.length),
-        ),
+        streamTask('FrameDecoder.push (a view per frame)', chunks, (decoder, chunk) => {
+          let frames = 0;
+          decoder.push(chunk, (frame) => {
+            frames++;
+            sink(frame.length);
+          });
+          return frames;
+        }),
+        streamTask('FrameDecoder.pushRanges (what connections use)', chunks, (decoder, chunk) => {
+          let frames = 0;
+          decoder.pushRanges(chunk, (_bytes, start, end) => {
+            frames++;
+            sink(end - start);
+          });
+          return frames;
+        }),
+        streamTask('FrameDecoder.push + decodeMessage', chunks, (decoder, chunk) => {
+          let frames = 0;
+          decoder.push(chunk, (frame) => {
+            frames++;
+            sink(decodeMessage(frame).payload.length);
+          });
+          return frames;
+        }),
       ],
     };
   },
 };
 
-/** A task pushing every chunk through one long-lived decoder, as one connection would. */
-function streamTask(name: string, chunks: Buffer[], onFrame: (frame: Buffer) => void): BenchTask {
+/**
+ * A task pushing every chunk through one long-lived decoder, as one connection would; `feed`
+ * pushes one chunk and returns the frames it delivered.
+ */
+function streamTask(
+  name: string,
+  chunks: Buffer[],
+  feed: (decoder: FrameDecoder, chunk: Buffer) => number,
+): BenchTask {
   const decoder = new FrameDecoder();
   let runs = 0;
   let delivered = 0;
-  const handler = (frame: Buffer): void => {
-    delivered++;
-    onFrame(frame);
-  };
   return {
     name,
     unit: 'frame',
     opsPerRun: FRAMES_PER_RUN,
     run() {
       runs++;
-      for (const chunk of chunks) decoder.push(chunk, handler);
+      for (const chunk of chunks) delivered += feed(decoder, chunk);
     },
     verify() {
       check(
