@@ -193,17 +193,26 @@ describe('response derivation (spec §1.11)', () => {
     expect({ ...res.metadata }).toEqual({ __rpcx_error__: 'real error', extra: 'kept' });
   });
 
-  test('a response metadata value that is not a string becomes an error response', async () => {
+  // A number fails while the frame is measured, bytes only while it is written.
+  test.each([
+    ['a number', 5],
+    ['bytes', Buffer.from('x')],
+  ])('a response metadata value that is %s becomes an error response', async (_, value) => {
     const { address } = await startServer({}, (s) =>
       s.registerFunction('M', 'Bad', (_: unknown, ctx: CallContext) => {
-        (ctx.responseMetadata as Record<string, unknown>).n = 5;
+        (ctx.responseMetadata as Record<string, unknown>).n = value;
         return 'ok';
       }),
     );
     const client = await connect(address);
     const res = await client.call(jsonRequest('M', 'Bad', null, { seq: 1 }));
     expect(res.statusType).toBe(1);
+    expect(res.seq).toBe(1n);
     expect(res.metadata.__rpcx_error__).toBeTruthy();
+    // Nothing of the failed frame went out: the next response on the connection reads whole.
+    const next = await client.call(jsonRequest('M', 'Nope', null, { seq: 2 }));
+    expect(next.seq).toBe(2n);
+    expect(next.metadata.__rpcx_error__).toBe("rpcx: can't find method Nope");
   });
 });
 

@@ -5,6 +5,6 @@
 export interface FrameSource {
   /** Length of the frame to write. */
   readonly frameLength: number;
-  /** Writes the frame to `target[start, start + frameLength)`. Must not throw. */
+  /** Writes the frame to `target[start, start + frameLength)`; if it throws, none of it is sent. */
   writeFrame(target: Buffer, start: number): void;
 }

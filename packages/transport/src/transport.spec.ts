@@ -97,6 +97,25 @@ describe('dial, listen and framed connections', () => {
     conn.close();
   });
 
+  it('sends nothing of a frame source that throws while writing itself', async () => {
+    const server = await echoServer('tcp@127.0.0.1:0');
+    listeners.push(server.listener);
+    const { conn, frames } = collect(await dial(server.listener.address));
+    const failing: FrameSource = {
+      frameLength: 64,
+      writeFrame: (target, start) => {
+        target.fill(0x08, start, start + 20); // half written, then it fails
+        throw new Error('cannot encode');
+      },
+    };
+    conn.write(frame('before'));
+    expect(() => conn.writeFrom(failing)).toThrow('cannot encode');
+    conn.write(frame('after'));
+    await until(() => frames.length === 2);
+    expect(frames).toEqual([frame('before'), frame('after')]);
+    conn.close();
+  });
+
   it('exchange frames over a unix socket', async () => {
     const server = await echoServer(
       `unix@${join(tmpdir(), `rpcx-${process.pid}-${Date.now()}.sock`)}`,
