@@ -1,10 +1,11 @@
 /**
  * A socket that speaks rpcx frames. Reading: every chunk goes through a FrameDecoder and whole
- * frames reach `onFrameRange`; a framing error closes this connection only. Writing: frames written
- * in one event-loop turn are laid end to end (`WriteBatch`) and leave as one chunk at the end of
- * the turn, or earlier once a socket buffer's worth has gathered. When the peer reads slowly the
- * caller is told (`write` returns false, `drained()` waits) — a server can also stop reading
- * requests until the responses have drained.
+ * frames reach `onFrameRange`; a framing error closes this connection only. Writing: frames
+ * written in one event-loop turn are laid end to end (`WriteBatch`) and leave as one chunk at the
+ * end of the turn — or earlier: once a socket buffer's worth has gathered, and once the received
+ * chunk they answer has been handled. When the peer reads slowly the caller is told (`write`
+ * returns false, `drained()` waits) — a server can also stop reading requests until the responses
+ * have drained.
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
@@ -196,6 +197,9 @@ export class FramedConnection {
       return;
     }
     this.watchFrameTime(this.framesRead !== framesBefore);
+    // Answers written while the chunk was handled (a server's synchronous handlers) leave now,
+    // one write per chunk, without waiting for the end of the turn.
+    this.flush();
   }
 
   private readonly deliver: FrameRangeHandler = (bytes, start, end) => {

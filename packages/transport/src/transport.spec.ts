@@ -152,6 +152,28 @@ describe('dial, listen and framed connections', () => {
     }
   });
 
+  it('sends what was written while a chunk was handled as soon as the chunk is done', async () => {
+    // Seen from a microtask, which runs after the chunk's handling and before the turn ends.
+    const waitingAfterChunk: number[] = [];
+    const listener = await listen('tcp@127.0.0.1:0', (socket) => {
+      const conn: FramedConnection = new FramedConnection(socket, {
+        onFrameRange: (bytes, start, end) => {
+          conn.write(bytes.subarray(start, end));
+          queueMicrotask(() => waitingAfterChunk.push(conn.pendingWriteBytes));
+        },
+      });
+    });
+    listeners.push(listener);
+    const { conn, frames } = collect(await dial(listener.address));
+    try {
+      conn.write(frame('a'));
+      await until(() => frames.length === 1);
+      expect(waitingAfterChunk).toEqual([0]);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('coalesces the frames written in one turn into one write', async () => {
     const server = createServer();
     const chunks: Buffer[] = [];
