@@ -31,7 +31,16 @@ pnpm build
 
 log "tests (jest)"
 results=.jest-results.json
+rm -f "$results"
 status=0
-pnpm exec jest --ci --json --outputFile="$results" "$@" || status=$?
-node scripts/jest-summary.cjs "$results"
+# A test that leaves a socket, timer or child process open keeps jest from exiting after the run
+# (it has written its results by then): stop it after a limit instead of hanging until CI's.
+limit_s="${RPCX_JEST_LIMIT_S:-1200}"
+timeout --kill-after=10s "$limit_s" node_modules/.bin/jest --ci --json --outputFile="$results" "$@" ||
+  status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  log "jest did not exit within ${limit_s} s: a test left something open" \
+    "(find it with: pnpm exec jest --detectOpenHandles <spec>)"
+fi
+if [ -f "$results" ]; then node scripts/jest-summary.cjs "$results"; fi
 exit "$status"
