@@ -63,6 +63,9 @@ export function respond(
   if (plugins.preWriteResponse.length > 0 || plugins.postWriteResponse.length > 0) {
     return respondWithHooks(core, conn, request, handlerMetadata, payload, failure);
   }
+  // The connection would drop the frame; not encoding it also keeps the shared encoder from
+  // holding on to this request until the next response.
+  if (conn.closed) return undefined;
   const flags = responseFlags(core, request, failure === undefined ? payload.length : 0, failure);
   try {
     if (failure === undefined) {
