@@ -55,8 +55,8 @@ describe('Go payloads through our codecs', () => {
 
   it.each(withValues.map((v) => [v.name, v] as const))(
     '%s decodes to the Go value',
-    (_name, vector) => {
-      const { payload } = decodeMessage(Buffer.from(vector.hex, 'hex'));
+    async (_name, vector) => {
+      const { payload } = await decodeMessage(Buffer.from(vector.hex, 'hex'));
       expect(normalise(decodePayload(vector, payload))).toEqual(vector.value);
     },
   );

@@ -107,7 +107,7 @@ describe('TS → Go', () => {
   it('Go rejects what our decoder rejects: a frame whose lengths lie', async () => {
     const frame = Buffer.from(frames[0]!);
     frame.writeUInt32BE(0xffff, 16); // servicePath length far past the end
-    expect(() => decodeMessage(frame)).toThrow(/points past the end/);
+    await expect(decodeMessage(frame)).rejects.toThrow(/points past the end/);
     const result = await runGo('framedecode', [], frame);
     expect(result.code).toBe(2);
     expect(jsonLines<{ error: string }>(result.stdout)[0]!.error).toBeTruthy();
@@ -122,10 +122,9 @@ describe('Go → TS', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
 
-    const decoder = new FrameDecoder();
-    const decoded: ExpectedFields[] = [];
-    decoder.push(result.stdout, (frame) => decoded.push(fieldsOf(decodeMessage(frame))));
-    expect(decoded).toEqual(cases);
+    const frames = new FrameDecoder().pushAll(result.stdout);
+    const decoded = await Promise.all(frames.map((frame) => decodeMessage(frame)));
+    expect(decoded.map(fieldsOf)).toEqual(cases);
   });
 
   it('decodes a fresh run of the Go vector generator, including frames from a live Go server', async () => {
@@ -141,7 +140,7 @@ describe('Go → TS', () => {
       const fresh = loadVectors(dir);
       expect(fresh.map((v) => v.name)).toEqual(vectors.map((v) => v.name));
       for (const vector of fresh) {
-        const message = decodeMessage(Buffer.from(vector.hex, 'hex'));
+        const message = await decodeMessage(Buffer.from(vector.hex, 'hex'));
         expect(fieldsOf(message)).toEqual(withoutWireLength(vector.expect));
       }
     } finally {

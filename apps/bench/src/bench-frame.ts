@@ -5,7 +5,7 @@
  */
 import { createProtobufCodec } from '@rpcx/codecs/protobuf';
 import { MetadataKey, SerializeType } from '@rpcx/core';
-import { Message } from '@rpcx/protocol';
+import { Message, readMessage } from '@rpcx/protocol';
 import { BENCH_PROTOBUF_SIZE, createBenchmarkMessage } from './bench-message.js';
 import { check } from './suite.js';
 
@@ -27,6 +27,13 @@ export function benchPayload(): Uint8Array {
   return payload;
 }
 
+/** The message in an uncompressed frame at `bytes[start, end)`, read in place. */
+export function readPlainFrame(bytes: Buffer, start = 0, end = bytes.length): Message {
+  const message = readMessage(bytes, start, end);
+  check(message instanceof Message, 'an uncompressed frame reads synchronously');
+  return message as Message;
+}
+
 /** A `Hello.Say` request with sequence number `seq`. */
 export function createBenchRequest(seq: number, payload: Uint8Array): Message {
   const request = new Message({
@@ -36,6 +43,6 @@ export function createBenchRequest(seq: number, payload: Uint8Array): Message {
     payload,
   });
   request.serializeType = SerializeType.ProtoBuffer;
-  request.header.seqNumber = seq;
+  request.seqNumber = seq;
   return request;
 }

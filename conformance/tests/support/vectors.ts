@@ -1,7 +1,7 @@
 /** Golden vectors written by Go rpcx (conformance/go/cmd/vectorgen), and the fields they carry. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Header, Message } from '@rpcx/protocol';
+import { Message } from '@rpcx/protocol';
 
 /** The JSON shape shared with the Go programs (conformance/go/internal/wire/expect.go). */
 export interface ExpectedFields {
@@ -57,22 +57,21 @@ export function fieldsOf(message: Message): ExpectedFields {
 
 /** A message carrying the given fields. */
 export function messageOf(fields: ExpectedFields): Message {
-  const header = new Header();
-  header.version = fields.version;
-  header.messageType = fields.messageType === 1 ? 1 : 0;
-  header.heartbeat = fields.heartbeat;
-  header.oneway = fields.oneway;
-  header.compressType = fields.compressType;
-  header.statusType = fields.messageStatusType;
-  header.serializeType = fields.serializeType;
-  header.seq = BigInt(fields.seq);
-  return new Message({
-    header,
+  const message = new Message({
     servicePath: fields.servicePath,
     serviceMethod: fields.serviceMethod,
     metadata: Object.assign(Object.create(null), fields.metadata),
     payload: Buffer.from(fields.payloadHex, 'hex'),
   });
+  message.version = fields.version;
+  message.messageType = fields.messageType === 1 ? 1 : 0;
+  message.heartbeat = fields.heartbeat;
+  message.oneway = fields.oneway;
+  message.compressType = fields.compressType;
+  message.statusType = fields.messageStatusType;
+  message.serializeType = fields.serializeType;
+  message.seq = BigInt(fields.seq);
+  return message;
 }
 
 export function withoutWireLength(fields: ExpectedFields): ExpectedFields {

@@ -46,7 +46,7 @@ describe('backpressure', () => {
     expect(sent).toBe(COUNT);
     await until(() => server.calls.length === COUNT);
     // In order, nothing lost or duplicated.
-    expect(server.calls.map((request) => Number(request.header.seq))).toEqual(
+    expect(server.calls.map((request) => Number(request.seq))).toEqual(
       Array.from({ length: COUNT }, (_, i) => i),
     );
   });

@@ -1,7 +1,6 @@
 /** Client configuration and its defaults (Go's `client.Option` / `DefaultOption`, spec §4.2). */
 import type { ConnectionOptions } from 'node:tls';
 import { CodecRegistry, jsonCodec, rawCodec } from '@rpcx/codecs';
-import { msgpackCodec } from '@rpcx/codecs/msgpack';
 import {
   type ClientPlugin,
   type Codec,
@@ -15,14 +14,16 @@ import {
 } from '@rpcx/core';
 import {
   CompressorRegistry,
-  DEFAULT_LIMITS,
   type FrameLimits,
   gzipCompressor,
+  type ReadOptions,
+  resolveLimits,
 } from '@rpcx/protocol';
 import { formatAddress, parseAddress } from '@rpcx/transport';
 import { Backoff, type ReconnectOptions } from './backoff.js';
 import { DEFAULT_HEARTBEAT_MAX_WAIT_MS, type HeartbeatOptions } from './heartbeat.js';
-import { PluginHooks } from './plugin-hooks.js';
+import type { ClientInterceptor } from './interceptor.js';
+import { PluginAdapter } from './plugin-adapter.js';
 import { DEFAULT_PUSH_BUFFER_SIZE } from './push-stream.js';
 
 export interface ClientOptions {
@@ -30,14 +31,16 @@ export interface ClientOptions {
   address: string;
   /**
    * Codec for requests, unless a call says otherwise. Default MsgPack (3), as Go's
-   * `DefaultOption` — so a TS client talks to a Go server configured the usual way.
+   * `DefaultOption` — so a TS client talks to a Go server configured the usual way. The MsgPack
+   * codec is loaded when first used: install `@msgpack/msgpack` to use it.
    */
   serializeType?: number;
   /** Request compression, used only for payloads over 1024 bytes (Go's rule). Default none. */
   compressType?: number;
   /**
-   * Codecs on top of the built-in raw (0), JSON (1) and MsgPack (3); one for a type already
-   * present replaces it. Add Protobuf with `createProtobufCodec()` from `@rpcx/codecs/protobuf`.
+   * Codecs on top of the built-in raw (0) and JSON (1); one for a type already present replaces
+   * it. MsgPack (3) is loaded on first use when not given here; Protobuf needs
+   * `createProtobufCodec()` from `@rpcx/codecs/protobuf`.
    */
   codecs?: readonly Codec[];
   /** Compressors on top of the built-in gzip (1). */
@@ -55,13 +58,20 @@ export interface ClientOptions {
   idleTimeoutMs?: number;
   /**
    * Largest frame accepted (`maxFrameLength`, also enforced on requests, so an oversized request
-   * fails with `MessageTooLarge` instead of getting the connection closed) and largest payload
-   * after decompression. Defaults 64 MiB and 256 MiB.
+   * fails with `MessageTooLarge` instead of getting the connection closed), largest payload
+   * after decompression, most metadata pairs and bytes in a response. Defaults 64 MiB, 64 MiB,
+   * 1024 pairs and 1 MiB (see `DEFAULT_LIMITS` of @rpcx/protocol).
    */
   limits?: Partial<FrameLimits>;
   /** Where the client logs. Default: silent. */
   logger?: Logger;
+  /** Go-style plugins (spec §4.9): hooks around calls, connections and frames. */
   plugins?: readonly ClientPlugin[];
+  /**
+   * Interceptors around every call, first outermost (inside the plugins' `preCall`/`postCall`).
+   * Each gets the next handler and returns one; see `ClientInterceptor`.
+   */
+  interceptors?: readonly ClientInterceptor[];
   /** Heartbeats; off by default, as in Go. */
   heartbeat?: HeartbeatOptions;
   /** Backoff between failed dials. */
@@ -79,8 +89,11 @@ export interface ClientContext {
   readonly codecs: CodecRegistry;
   readonly compressors: CompressorRegistry;
   readonly limits: FrameLimits;
+  /** How incoming frames are read (compressors and limits). */
+  readonly readOptions: ReadOptions;
   readonly logger: Logger;
-  readonly hooks: PluginHooks;
+  readonly plugins: PluginAdapter;
+  readonly interceptors: readonly ClientInterceptor[];
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMaxWaitMs: number;
   readonly idleTimeoutMs: number;
@@ -95,12 +108,12 @@ export function resolveClientOptions(options: ClientOptions): {
     throw new RpcxError(ErrorCode.InvalidArgument, 'new Client: `address` is required');
   }
   const address = formatAddress(parseAddress(options.address));
-  const codecs = new CodecRegistry([rawCodec, jsonCodec, msgpackCodec, ...(options.codecs ?? [])]);
+  const codecs = new CodecRegistry([rawCodec, jsonCodec, ...(options.codecs ?? [])]);
   const compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
   const serializeType = options.serializeType ?? SerializeType.MsgPack;
   const compressType = options.compressType ?? CompressType.None;
   checkType('serializeType', serializeType, 15);
-  checkType('compressType', compressType, 7);
+  compressors.check(compressType);
   const logger = options.logger ?? silentLogger;
   const heartbeat = options.heartbeat;
   if (heartbeat !== undefined && !(heartbeat.intervalMs > 0)) {
@@ -109,6 +122,9 @@ export function resolveClientOptions(options: ClientOptions): {
       `heartbeat.intervalMs must be > 0, got ${heartbeat.intervalMs}`,
     );
   }
+  const limits = resolveLimits(options.limits);
+  const plugins = new PluginAdapter(options.plugins ?? [], logger);
+  const interceptors = options.interceptors ?? [];
   return {
     context: {
       address,
@@ -116,9 +132,12 @@ export function resolveClientOptions(options: ClientOptions): {
       compressType,
       codecs,
       compressors,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      limits,
+      readOptions: { compressors, limits },
       logger,
-      hooks: new PluginHooks(options.plugins ?? [], logger),
+      plugins,
+      interceptors:
+        plugins.interceptor === undefined ? interceptors : [plugins.interceptor, ...interceptors],
       heartbeatIntervalMs: heartbeat?.intervalMs ?? 0,
       heartbeatMaxWaitMs: heartbeat?.maxWaitMs ?? DEFAULT_HEARTBEAT_MAX_WAIT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,

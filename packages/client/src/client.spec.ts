@@ -46,10 +46,10 @@ describe('Client calls', () => {
   it('calls with MsgPack by default, as Go does', async () => {
     await expect(client.call('Arith', 'Mul', { A: 6, B: 7 })).resolves.toEqual({ C: 42 });
     const [request] = server.calls;
-    expect(request!.header.serializeType).toBe(SerializeType.MsgPack);
+    expect(request!.serializeType).toBe(SerializeType.MsgPack);
     expect(request!.servicePath).toBe('Arith');
     expect(request!.serviceMethod).toBe('Mul');
-    expect(request!.header.oneway).toBe(false);
+    expect(request!.oneway).toBe(false);
     // Byte 2 = 0x00 (normal request), byte 3 = 0x30 (MsgPack).
     expect(server.frames[0]!.subarray(0, 4)).toEqual(Buffer.from([0x08, 0x00, 0x00, 0x30]));
   });
@@ -58,7 +58,7 @@ describe('Client calls', () => {
     const json = new Client({ address: server.address, serializeType: SerializeType.JSON });
     try {
       await expect(json.call('Arith', 'Mul', { A: 10, B: 20 })).resolves.toEqual({ C: 200 });
-      expect(server.calls[0]!.header.serializeType).toBe(SerializeType.JSON);
+      expect(server.calls[0]!.serializeType).toBe(SerializeType.JSON);
       expect(Buffer.from(server.calls[0]!.payload).toString()).toBe('{"A":10,"B":20}');
     } finally {
       await json.close();
@@ -70,7 +70,7 @@ describe('Client calls', () => {
       client.call('Arith', 'Mul', { A: 2, B: 3 }, { serializeType: SerializeType.JSON }),
     ).resolves.toEqual({ C: 6 });
     await expect(client.call('Arith', 'Mul', { A: 2, B: 4 })).resolves.toEqual({ C: 8 });
-    expect(server.calls.map((request) => request.header.serializeType)).toEqual([
+    expect(server.calls.map((request) => request.serializeType)).toEqual([
       SerializeType.JSON,
       SerializeType.MsgPack,
     ]);
@@ -89,7 +89,7 @@ describe('Client calls', () => {
       serializeType: SerializeType.None,
     });
     expect(Buffer.from(reply)).toEqual(bytes);
-    expect(server.calls[0]!.header.serializeType).toBe(SerializeType.None);
+    expect(server.calls[0]!.serializeType).toBe(SerializeType.None);
   });
 
   it('calls with Protobuf: message instances, plain objects with argsType, replyType', async () => {
@@ -120,7 +120,7 @@ describe('Client calls', () => {
       expect(fromObject.c).toBe(12);
       // Exactly the bytes Go writes for ArithArgs{A:10,B:20}.
       expect(Buffer.from(server.calls[0]!.payload).toString('hex')).toBe('080a1014');
-      expect(server.calls[0]!.header.serializeType).toBe(SerializeType.ProtoBuffer);
+      expect(server.calls[0]!.serializeType).toBe(SerializeType.ProtoBuffer);
       // Without a reply type the codec cannot decode: a Codec error.
       const error = await rejection(
         proto.call('Arith', 'Mul', { a: 1, b: 1 }, { argsType: ArithArgs }),
@@ -144,7 +144,7 @@ describe('Client calls', () => {
       // Per call: this client compresses nothing by default.
       await client.call('Echo', 'Echo', over, { ...raw, compressType: CompressType.Gzip });
       await client.call('Echo', 'Echo', over, raw);
-      expect(server.calls.map((request) => request.header.compressType)).toEqual([0, 1, 1, 0]);
+      expect(server.calls.map((request) => request.compressType)).toEqual([0, 1, 1, 0]);
       // On the wire the compressed payload is a gzip stream, much smaller than 1025 bytes.
       const frame = server.frames[1]!;
       expect(frame.length).toBeLessThan(200);
@@ -263,14 +263,14 @@ describe('Client calls', () => {
       client.call('Arith', 'Mul', { A: 1, B: 3 }),
     ]);
     await until(() => server.calls.length === 4);
-    expect(server.calls.map((request) => request.header.seq)).toEqual([0n, 1n, 2n, 3n]);
+    expect(server.calls.map((request) => request.seq)).toEqual([0n, 1n, 2n, 3n]);
   });
 
   it('sends oneway requests that resolve once written', async () => {
     await expect(client.send('Echo', 'Echo', { hello: 'world' })).resolves.toBeUndefined();
     await until(() => server.calls.length === 1);
     const [request] = server.calls;
-    expect(request!.header.oneway).toBe(true);
+    expect(request!.oneway).toBe(true);
     expect(server.frames[0]![2]).toBe(0x20);
     expect(msgpackCodec.decode(request!.payload)).toEqual({ hello: 'world' });
     expect(client.pendingCalls).toBe(0);

@@ -62,7 +62,7 @@ describe('connection loss and reconnection', () => {
     // The next call dials again; the new connection numbers from 0 again.
     await expect(client.call('Arith', 'Mul', { A: 2, B: 2 })).resolves.toEqual({ C: 4 });
     expect(server.connections).toHaveLength(2);
-    expect(server.connections[1]!.requests[0]!.header.seq).toBe(0n);
+    expect(server.connections[1]!.requests[0]!.seq).toBe(0n);
   });
 
   it('reports an orderly close by the server as unexpected EOF', async () => {

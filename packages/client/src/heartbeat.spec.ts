@@ -13,7 +13,7 @@ describe('heartbeat frames', () => {
 
   it('are byte for byte the frame of spec example 3', () => {
     const message = heartbeatMessage(1_700_000_000_000_000_000n);
-    message.header.seqNumber = 7;
+    message.seqNumber = 7;
     expect(encodeMessage(message)).toEqual(
       hex(`08 00 40 30 00 00 00 00 00 00 00 07 00 00 00 19
            00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 09
@@ -57,7 +57,7 @@ describe('heartbeats', () => {
       expect(frame).toHaveLength(41);
       const sentAt = frame.readBigInt64BE(33);
       expect(sentAt >= before && sentAt <= after).toBe(true);
-      expect(server.requests[2]!.header.seq).toBe(2n);
+      expect(server.requests[2]!.seq).toBe(2n);
       // Echoed: the connection stays up and works.
       expect(client.connected).toBe(true);
       await expect(client.call('Arith', 'Mul', { A: 2, B: 3 })).resolves.toEqual({ C: 6 });

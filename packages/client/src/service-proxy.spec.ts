@@ -32,7 +32,7 @@ describe('typed service proxies', () => {
     expect(reply).toEqual({ C: 6 });
     expect(reply.C).toBe(6);
     await arith.Mul({ A: 2, B: 5 }, { serializeType: SerializeType.JSON, metadata: { k: 'v' } });
-    expect(server.calls[1]!.header.serializeType).toBe(SerializeType.JSON);
+    expect(server.calls[1]!.serializeType).toBe(SerializeType.JSON);
     expect(server.calls[1]!.metadata.k).toBe('v');
     await expect(arith.Div({ A: 1, B: 1 })).rejects.toThrow("rpcx: can't find service Arith");
   });

@@ -12,8 +12,9 @@ export interface Compressor {
   readonly name: string;
   compress(bytes: Uint8Array): Uint8Array;
   /**
-   * Decompresses, failing with `RpcxError(MessageTooLarge)` as soon as the output would pass
-   * `maxBytes` — before that much memory is allocated.
+   * Decompresses off the event loop (a peer chooses what we inflate: a few KiB can claim
+   * gigabytes), failing with `RpcxError(MessageTooLarge)` as soon as the output would pass
+   * `maxBytes` — before that much memory is held.
    */
-  decompress(bytes: Uint8Array, maxBytes: number): Uint8Array;
+  decompress(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array>;
 }

@@ -5,6 +5,12 @@ export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { ErrorCode, isRetryable, isRpcxError, RpcxError, type RpcxErrorOptions } from './errors.js';
+export {
+  MAX_LOGGED_TEXT,
+  peerText,
+  WarningLimiter,
+  type WarningLimiterOptions,
+} from './log-guard.js';
 export { type Logger, silentLogger } from './logger.js';
 export {
   MessageStatusType,
@@ -17,3 +23,4 @@ export { copyMetadata, newMetadata } from './metadata.js';
 export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
 export type { SelectContext, Selector } from './selector.js';
 export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';
+export { asError, asRpcxError, isErrorLike, messageOf } from './thrown.js';

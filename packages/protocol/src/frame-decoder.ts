@@ -12,11 +12,10 @@
  * lost its framing and must be closed.
  */
 import type { RpcxError } from '@rpcx/core';
-import { FRAME_PREFIX_LENGTH } from './encode.js';
-import { frameTooLong, protocolError } from './frame-errors.js';
-import { HEADER_LENGTH, MAGIC_NUMBER } from './header.js';
+import { FRAME_PREFIX_LENGTH, HEADER_LENGTH, MAGIC_NUMBER } from './header.js';
 import { DEFAULT_LIMITS, type FrameLimits } from './limits.js';
 import { readUint32 } from './uint32.js';
+import { frameTooLong, protocolError } from './wire-errors.js';
 
 /** Smallest body: four empty length-prefixed sections. */
 const MIN_BODY_LENGTH = 16;

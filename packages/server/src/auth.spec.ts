@@ -51,7 +51,7 @@ describe('auth', () => {
     const client = await connect(address);
     const res = await client.call(jsonRequest('Svc', 'Hello', null, { seq: 3 }));
     expect(seen[0]!.token).toBe('');
-    expect(res.header.bytes[2]).toBe(0x81);
+    expect(res.flags).toBe(0x81);
     expect({ ...res.metadata }).toEqual({ __rpcx_error__: 'invalid token' });
     expect(res.payload.length).toBe(0);
     await client.closed;

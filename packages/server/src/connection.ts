@@ -10,38 +10,52 @@
  * - the connection has not been accepted yet (async `postConnAccept` plugins).
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, type Logger, type RpcxError } from '@rpcx/core';
-import { FramedConnection, type FrameSource } from '@rpcx/transport';
-import type { RequestContext } from './call-context.js';
-import type { ServerConnection } from './types.js';
+import { ErrorCode, peerText, type RpcxError, type WarningLimiter } from '@rpcx/core';
+import { type FrameLimits, FrameWriter, type Message } from '@rpcx/protocol';
+import { FramedConnection } from '@rpcx/transport';
+import { ConnectionView, type ViewedConnection } from './connection-view.js';
+
+/** A call that watches its connection: cancelled when the connection closes. */
+export interface ConnectionWatcher {
+  cancel(): void;
+}
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
-  readonly logger: Logger;
-  /** Handles one frame; never throws. Calls `conn.requestDone()` when the request is over. */
-  handleFrame(conn: Connection, frame: Buffer): void;
+  /** Where per-connection warnings go: rate-limited, so bad peers cannot flood the log. */
+  readonly warnings: WarningLimiter;
+  /**
+   * Handles the frame `bytes[start, end)`; never throws. Calls `conn.requestDone()` when the
+   * request is over.
+   */
+  handleFrame(conn: Connection, bytes: Buffer, start: number, end: number): void;
   /** The socket closed (`error` says why, undefined for an orderly close). */
   connectionClosed(conn: Connection, error: RpcxError | undefined): void;
 }
 
 export interface ConnectionSettings {
-  maxFrameLength: number;
+  limits: FrameLimits;
+  writer: ConstructorParameters<typeof FrameWriter>[0];
   idleTimeoutMs: number;
   frameTimeoutMs: number;
   maxInFlight: number;
 }
 
-export class Connection implements ServerConnection {
+export class Connection implements ViewedConnection {
   readonly id: number;
   readonly remoteAddress: string;
   readonly localAddress: string;
   readonly framed: FramedConnection;
+  /** What plugins and handlers see of this connection. */
+  readonly view: ConnectionView;
   /** Calls whose handler asked for `ctx.signal`: cancelled if the connection closes. */
-  readonly watchers = new Set<RequestContext>();
+  readonly watchers = new Set<ConnectionWatcher>();
+  private readonly writer: FrameWriter;
   inFlight = 0;
   /** Set once `postConnAccept` plugins let the connection in. */
   accepted = false;
   private closing = false;
+  /** Frames read while requests could not be dispatched (copies' views of the chunks). */
   private readonly backlog: Buffer[] = [];
 
   constructor(
@@ -51,9 +65,9 @@ export class Connection implements ServerConnection {
     private readonly settings: ConnectionSettings,
   ) {
     this.framed = new FramedConnection(socket, {
-      onFrameRange: (bytes, start, end) => this.onFrame(bytes.subarray(start, end)),
+      onFrameRange: (bytes, start, end) => this.onFrame(bytes, start, end),
       onClose: (error) => this.onClose(error),
-      limits: { maxFrameLength: settings.maxFrameLength },
+      limits: settings.limits,
       idleTimeoutMs: settings.idleTimeoutMs,
       frameTimeoutMs: settings.frameTimeoutMs,
       pauseReadsWhileBackpressured: true,
@@ -61,6 +75,8 @@ export class Connection implements ServerConnection {
     this.id = this.framed.id;
     this.remoteAddress = this.framed.remoteAddress;
     this.localAddress = this.framed.localAddress;
+    this.writer = new FrameWriter(settings.writer);
+    this.view = new ConnectionView(this);
     // Registered after FramedConnection's own listener: on drain, after it resumed reading.
     socket.on('drain', () => this.pump());
     // Nothing is read until the connection is accepted.
@@ -85,16 +101,19 @@ export class Connection implements ServerConnection {
     this.pump();
   }
 
-  /** Queues one response frame; dropped once the connection is closing. */
+  /** Queues one whole frame; dropped once the connection is closing. */
   write(frame: Uint8Array): boolean {
     if (this.closing) return false;
     return this.framed.write(frame);
   }
 
-  /** As `write`, for a response that writes itself into the write batch. */
-  writeFrom(source: FrameSource): boolean {
+  /**
+   * Frames `message` straight into the write batch. Throws (writing nothing) when it cannot be
+   * framed; dropped once the connection is closing.
+   */
+  writeMessage(message: Message): boolean {
     if (this.closing) return false;
-    return this.framed.writeFrom(source);
+    return this.framed.writeFrom(this.writer.prepare(message));
   }
 
   close(): void {
@@ -126,12 +145,12 @@ export class Connection implements ServerConnection {
     if (this.backlog.length > 0 || this.socket.isPaused()) this.pump();
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(bytes: Buffer, start: number, end: number): void {
     if (this.closing) return;
     if (this.backlog.length === 0 && this.canDispatch()) {
-      this.dispatch(frame);
+      this.dispatch(bytes, start, end);
     } else {
-      this.backlog.push(frame);
+      this.backlog.push(bytes.subarray(start, end));
       this.updateFlow();
     }
   }
@@ -145,13 +164,16 @@ export class Connection implements ServerConnection {
     );
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(bytes: Buffer, start: number, end: number): void {
     this.inFlight++;
-    this.host.handleFrame(this, frame);
+    this.host.handleFrame(this, bytes, start, end);
   }
 
   private pump(): void {
-    while (this.backlog.length > 0 && this.canDispatch()) this.dispatch(this.backlog.shift()!);
+    while (this.backlog.length > 0 && this.canDispatch()) {
+      const frame = this.backlog.shift()!;
+      this.dispatch(frame, 0, frame.length);
+    }
     this.updateFlow();
   }
 
@@ -173,23 +195,20 @@ export class Connection implements ServerConnection {
     this.host.connectionClosed(this, error);
   }
 
+  /** Says why the connection closed (errors worded by the peer's bytes are cut short). */
   private logClose(error: RpcxError | undefined): void {
-    const fields = { connection: this.id, remoteAddress: this.remoteAddress };
-    if (error === undefined) {
-      this.host.logger.debug(`rpcx: connection ${this.remoteAddress} closed`, fields);
-      return;
-    }
-    const text = `rpcx: connection ${this.remoteAddress} closed: ${error.message}`;
-    const detail = { ...fields, code: error.code };
+    if (error === undefined) return;
+    const text = `rpcx: connection ${this.remoteAddress} closed: ${peerText(error.message)}`;
+    const detail = { connection: this.id, remoteAddress: this.remoteAddress, code: error.code };
     switch (error.code) {
       case ErrorCode.Unavailable:
       case ErrorCode.Shutdown:
       case ErrorCode.Canceled:
       case ErrorCode.Unauthenticated:
-        this.host.logger.info(text, detail);
+        this.host.warnings.info(text, detail);
         break;
       default:
-        this.host.logger.warn(text, detail);
+        this.host.warnings.warn(text, detail);
     }
   }
 }

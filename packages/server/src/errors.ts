@@ -34,22 +34,6 @@ export function isRateLimit(error: unknown): boolean {
   );
 }
 
-/** The text of anything thrown: an Error's message, else its string form (Go's `err.Error()`). */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  try {
-    return String(error);
-  } catch {
-    return 'unknown error';
-  }
-}
-
-/** Anything thrown, as an Error (plugin hooks receive Errors). */
-export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(errorMessage(error));
-}
-
 /** A registration mistake; never reaches the wire. */
 export function registrationError(message: string): RpcxError {
   return new RpcxError(ErrorCode.InvalidArgument, message);

@@ -1,4 +1,13 @@
+export {
+  type CallOptions,
+  ErrorCode,
+  isRpcxError,
+  type Metadata,
+  RpcxError,
+  SerializeType,
+} from '@rpcx/core';
 export { RATE_LIMIT_TEXT, SHUTTING_DOWN_TEXT } from './errors.js';
+export type { ServerHandler, ServerInterceptor } from './interceptor.js';
 export {
   Server,
   type ServerListenOptions,
@@ -16,6 +25,7 @@ export type {
   CallContext,
   ErrorTextFunction,
   Handler,
+  ServerCall,
   ServerConnection,
   ServerHandle,
   ServiceErrorHandler,

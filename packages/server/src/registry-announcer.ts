@@ -4,9 +4,8 @@
  * Operations run one after another in the order asked for; a failing plugin is logged, never
  * thrown, so registration stays synchronous and one bad registry cannot stop the server.
  */
-import type { Logger, RegistryPlugin } from '@rpcx/core';
-import { asError } from './errors.js';
-import { isThenable } from './plugin-container.js';
+import { asError, type Logger, type RegistryPlugin } from '@rpcx/core';
+import { isThenable } from './interceptor.js';
 
 export function isRegistryPlugin(plugin: object): plugin is RegistryPlugin {
   const candidate = plugin as Partial<RegistryPlugin>;

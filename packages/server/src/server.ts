@@ -1,45 +1,39 @@
 /**
- * The rpcx server (spec §3): registration, listeners, connections, plugins, server push and
- * shutdown. The request pipeline itself is in request-pipeline.ts.
+ * The rpcx server (spec §3): registration, listeners, plugins, server push and shutdown, wired
+ * together. The parts do the work: `Acceptor` (connections), `RequestPipeline` (one request),
+ * `ServerPush`, `ServerLifecycle` (shutdown) and `RegistryAnnouncer` (registries).
  */
 import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
-import { type CodecRegistry, createCodecRegistry } from '@rpcx/codecs';
-import { msgpackCodec } from '@rpcx/codecs/msgpack';
+import { createCodecRegistry } from '@rpcx/codecs';
 import {
   type Codec,
   type Compressor,
   type ConnectionInfo,
-  DeadlineQueue,
   ErrorCode,
-  isRpcxError,
   type Logger,
   type Metadata,
-  monotonicNow,
-  newMetadata,
   type RegistryPlugin,
   RpcxError,
   type ServerPlugin,
   silentLogger,
+  WarningLimiter,
 } from '@rpcx/core';
 import {
   CompressorRegistry,
-  DEFAULT_LIMITS,
-  encodeMessage,
   type FrameLimits,
   gzipCompressor,
-  Header,
-  Message,
+  resolveLimits,
 } from '@rpcx/protocol';
 import { type Listener, listen, parseAddress } from '@rpcx/transport';
-import type { RequestContext } from './call-context.js';
-import { Connection, type ConnectionHost, type ConnectionSettings } from './connection.js';
-import { errorMessage, registrationError } from './errors.js';
-import { runIgnoringErrors } from './hook-runner.js';
-import { isThenable, PluginContainer } from './plugin-container.js';
+import { Acceptor } from './acceptor.js';
+import { registrationError } from './errors.js';
+import type { ServerInterceptor } from './interceptor.js';
+import { ServerLifecycle } from './lifecycle.js';
+import { PluginAdapter } from './plugin-adapter.js';
 import { isRegistryPlugin, RegistryAnnouncer } from './registry-announcer.js';
-import { handleFrame } from './request-pipeline.js';
-import type { ServerCore } from './server-core.js';
+import { RequestPipeline } from './request-pipeline.js';
+import { ServerPush } from './server-push.js';
 import {
   type RegisterFunctionOptions,
   type RegisterOptions,
@@ -58,8 +52,9 @@ export interface ServerOptions {
   /** Where the server says what happened (bad input, closed connections, plugin failures). */
   logger?: Logger;
   /**
-   * Codecs besides the built-in raw (0), JSON (1) and MsgPack (3), e.g. `createProtobufCodec()`;
-   * one with the serialize type of a built-in replaces it.
+   * Codecs besides the built-in raw (0) and JSON (1), e.g. `createProtobufCodec({ ... })`; one
+   * with the serialize type of a built-in replaces it. MsgPack (3, Go's default) is loaded when
+   * a request first uses it, if `@msgpack/msgpack` is installed.
    */
   codecs?: readonly Codec[];
   /** Compressors besides gzip (1). */
@@ -68,13 +63,19 @@ export interface ServerOptions {
   plugins?: readonly (ServerPlugin | RegistryPlugin)[];
   /** Checks every request's `__AUTH` token (Go's `AuthFunc`). */
   auth?: AuthFunction;
+  /**
+   * Interceptors around every call, first outermost (inside auth and the plugins' call hooks).
+   * Each gets the next handler and returns one; see `ServerInterceptor`.
+   */
+  interceptors?: readonly ServerInterceptor[];
   /** Replaces the text sent in `__rpcx_error__` (Go's `ServerErrorFunc`). */
   errorText?: ErrorTextFunction;
   /** Told about every failed call (Go's `HandleServiceError`); without it, failures are logged. */
   onServiceError?: ServiceErrorHandler;
   /**
-   * Largest accepted frame (wire size) and decompressed payload; defaults 64 MiB and 256 MiB.
-   * A frame over the limit closes its connection.
+   * Largest accepted frame (wire size), decompressed payload, metadata pairs and metadata bytes
+   * per request; defaults 64 MiB, 64 MiB, 1024 and 1 MiB (`DEFAULT_LIMITS` of @rpcx/protocol).
+   * A frame over a limit closes its connection, with a clear error in the log.
    */
   limits?: Partial<FrameLimits>;
   /** Close a connection that sends nothing for this long (ms); 0 = never (Go's default). */
@@ -101,69 +102,71 @@ export interface ShutdownOptions {
   timeoutMs?: number;
 }
 
-type State = 'idle' | 'serving' | 'draining' | 'closed';
-
 const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_IN_FLIGHT = 1024;
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 export class Server implements ServerHandle {
   private readonly logger: Logger;
+  /** Per-connection warnings, rate-limited: a flood of bad connections costs a few lines. */
+  private readonly warnings: WarningLimiter;
   private readonly services = new ServiceTable();
-  private readonly plugins = new PluginContainer();
+  private readonly plugins: PluginAdapter;
   private readonly registry: RegistryAnnouncer;
-  private readonly codecs: CodecRegistry;
-  private readonly compressors: CompressorRegistry;
-  private readonly core: ServerCore;
-  private readonly host: ConnectionHost;
-  private readonly settings: ConnectionSettings;
-  private readonly maxConnections: number;
+  private readonly pipeline: RequestPipeline;
+  private readonly acceptor: Acceptor;
+  private readonly push: ServerPush;
+  private readonly lifecycle: ServerLifecycle;
   private readonly listeners: Listener[] = [];
-  private readonly conns = new Map<number, Connection>();
-  private state: State = 'idle';
-  private inFlightCount = 0;
-  private pushSeq = 0;
-  private idleWaiters: Array<() => void> = [];
-  private emptyWaiters: Array<() => void> = [];
-  private shutdownPromise: Promise<void> | undefined;
-  private closePromise: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
-    this.logger = options.logger ?? silentLogger;
-    this.registry = new RegistryAnnouncer(this.logger, () => this.addresses());
-    this.codecs = createCodecRegistry(msgpackCodec, ...(options.codecs ?? []));
-    this.compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
-    const limits: FrameLimits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
-    this.settings = {
-      maxFrameLength: limits.maxFrameLength,
-      idleTimeoutMs: options.idleTimeoutMs ?? 0,
-      frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
-      maxInFlight: Math.max(1, options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT),
-    };
-    this.core = {
-      handle: this,
-      services: this.services,
-      codecs: this.codecs,
-      compressors: this.compressors,
-      plugins: this.plugins,
-      logger: this.logger,
-      deadlines: new DeadlineQueue<RequestContext>((ctx) => ctx.expire()),
-      decodeOptions: { compressors: this.compressors, limits },
-      auth: options.auth,
-      errorText: options.errorText,
-      onServiceError: options.onServiceError,
-      draining: false,
-      requestFinished: () => this.requestFinished(),
-    };
-    this.host = {
-      logger: this.logger,
-      handleFrame: (conn, frame) => {
-        this.inFlightCount++;
-        handleFrame(this.core, conn, frame);
+    const logger = options.logger ?? silentLogger;
+    this.logger = logger;
+    const warnings = new WarningLimiter(logger);
+    this.warnings = warnings;
+    this.plugins = new PluginAdapter(logger);
+    this.registry = new RegistryAnnouncer(logger, () => this.addresses());
+    const compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
+    const limits: FrameLimits = resolveLimits(options.limits);
+    this.pipeline = new RequestPipeline(
+      {
+        handle: this,
+        services: this.services,
+        codecs: createCodecRegistry(...(options.codecs ?? [])),
+        compressors,
+        readOptions: { compressors, limits },
+        plugins: this.plugins,
+        logger,
+        warnings,
+        auth: options.auth,
+        interceptors: options.interceptors ?? [],
+        errorText: options.errorText,
+        onServiceError: options.onServiceError,
       },
-      connectionClosed: (conn, error) => this.connectionClosed(conn, error),
-    };
+      () => this.lifecycle.requestFinished(),
+    );
+    this.acceptor = new Acceptor(
+      {
+        limits,
+        writer: { compressors, maxFrameLength: 0xffff_ffff },
+        idleTimeoutMs: options.idleTimeoutMs ?? 0,
+        frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
+        maxInFlight: Math.max(1, options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT),
+      },
+      this.plugins,
+      this.pipeline,
+      warnings,
+      options.maxConnections ?? Number.POSITIVE_INFINITY,
+      () => this.lifecycle.requestStarted(),
+    );
+    this.push = new ServerPush(this.acceptor, this.plugins);
+    this.lifecycle = new ServerLifecycle({
+      logger,
+      acceptor: this.acceptor,
+      pipeline: this.pipeline,
+      registry: this.registry,
+      closeListeners: () => this.closeListeners(),
+    });
     for (const plugin of options.plugins ?? []) this.addPlugin(plugin);
   }
 
@@ -177,12 +180,14 @@ export class Server implements ServerHandle {
    */
   addPlugin(plugin: ServerPlugin | RegistryPlugin): void {
     this.plugins.add(plugin as ServerPlugin);
+    this.pipeline.rebuild();
     if (isRegistryPlugin(plugin)) this.registry.add(plugin);
   }
 
   /** Removes a plugin; a registry plugin is not told (call its `stop` yourself). */
   removePlugin(plugin: ServerPlugin | RegistryPlugin): void {
     this.plugins.remove(plugin as ServerPlugin);
+    this.pipeline.rebuild();
     if (isRegistryPlugin(plugin)) this.registry.remove(plugin);
   }
 
@@ -271,7 +276,7 @@ export class Server implements ServerHandle {
    * services registered so far.
    */
   async listen(address: string, options: ServerListenOptions = {}): Promise<string> {
-    if (this.stopping()) throw closedError();
+    if (this.lifecycle.stopping) throw closedError();
     const parsed = parseAddress(address);
     const network =
       parsed.network === 'unix'
@@ -282,17 +287,22 @@ export class Server implements ServerHandle {
     const listener = await listen(parsed, (socket) => this.accept(socket, network), {
       tls: options.tls,
       backlog: options.backlog,
-      onHandshakeError: (error) => this.logger.info(`rpcx: ${error.message}`, { address }),
+      onHandshakeError: (error) => this.warnings.info(`rpcx: ${error.message}`, { address }),
     });
-    if (this.stopping()) {
+    if (this.lifecycle.stopping) {
       await listener.close();
       throw closedError();
     }
     this.listeners.push(listener);
-    this.state = 'serving';
+    this.lifecycle.serving();
     this.logger.info(`rpcx: server listening on ${listener.address}`);
     await this.registry.start();
     return listener.address;
+  }
+
+  private accept(socket: Socket, network: string): void {
+    if (this.lifecycle.stopping) socket.destroy();
+    else this.acceptor.accept(socket, network);
   }
 
   /** The bound addresses of the listeners. */
@@ -301,83 +311,25 @@ export class Server implements ServerHandle {
   }
 
   connections(): ServerConnection[] {
-    const list: ServerConnection[] = [];
-    for (const conn of this.conns.values()) if (conn.accepted && !conn.closed) list.push(conn);
-    return list;
+    return this.acceptor.open().map((conn) => conn.view);
   }
 
   /** Requests being handled now, over all connections. */
   get inFlight(): number {
-    return this.inFlightCount;
+    return this.lifecycle.inFlight;
   }
 
-  async sendMessage(
+  /**
+   * Pushes a message to a client (Go's `SendMessage`, spec §1.15); see `ServerHandle`.
+   */
+  sendMessage(
     connection: ConnectionInfo,
     servicePath: string,
     serviceMethod: string,
     data: Uint8Array,
     metadata?: Metadata,
   ): Promise<void> {
-    if (!(data instanceof Uint8Array)) {
-      throw new RpcxError(ErrorCode.InvalidArgument, 'rpcx: sendMessage data must be a Uint8Array');
-    }
-    const conn = this.conns.get(connection.id);
-    const header = new Header();
-    header.oneway = true;
-    header.seqNumber = ++this.pushSeq;
-    const message = new Message({
-      header,
-      servicePath,
-      serviceMethod,
-      metadata: metadata ?? newMetadata(),
-      payload: data,
-    });
-    if (conn === undefined || conn.closed) {
-      throw new RpcxError(
-        ErrorCode.Unavailable,
-        `rpcx: connection ${connection.remoteAddress} is closed`,
-      );
-    }
-    const plugins = this.plugins;
-    if (plugins.preWriteRequest.length > 0) {
-      const pending = runIgnoringErrors(
-        this.core,
-        'preWriteRequest',
-        plugins.preWriteRequest,
-        (p) => p.preWriteRequest(conn, message),
-      );
-      if (pending !== undefined) await pending;
-    }
-    let failure: Error | undefined;
-    try {
-      const frame = encodeMessage(message, { compressors: this.compressors });
-      if (!conn.write(frame)) {
-        if (conn.closed) {
-          failure = new RpcxError(
-            ErrorCode.Unavailable,
-            `rpcx: connection ${conn.remoteAddress} is closed`,
-          );
-        } else {
-          await conn.framed.drained();
-        }
-      }
-    } catch (error) {
-      failure = isRpcxError(error)
-        ? error
-        : new RpcxError(ErrorCode.InvalidArgument, `rpcx: sendMessage: ${errorMessage(error)}`, {
-            cause: error,
-          });
-    }
-    if (plugins.postWriteRequest.length > 0) {
-      const pending = runIgnoringErrors(
-        this.core,
-        'postWriteRequest',
-        plugins.postWriteRequest,
-        (p) => p.postWriteRequest(conn, message, failure),
-      );
-      if (pending !== undefined) await pending;
-    }
-    if (failure !== undefined) throw failure;
+    return this.push.send(connection, servicePath, serviceMethod, data, metadata);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -390,177 +342,18 @@ export class Server implements ServerHandle {
    * Idempotent: later calls return the same promise.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
-    if (this.shutdownPromise !== undefined) return this.shutdownPromise;
-    if (this.closePromise !== undefined) return this.closePromise;
-    this.shutdownPromise = this.drainAndClose(options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
-    return this.shutdownPromise;
+    return this.lifecycle.shutdown(options.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   }
 
   /** Closes at once: listeners, every connection (in-flight calls lose their response), registries. */
   close(): Promise<void> {
-    if (this.closePromise !== undefined) return this.closePromise;
-    this.closePromise = this.closeNow();
-    return this.closePromise;
-  }
-
-  private async drainAndClose(timeoutMs: number): Promise<void> {
-    const deadline = monotonicNow() + timeoutMs;
-    this.state = 'draining';
-    this.core.draining = true;
-    this.logger.info('rpcx: shutdown begins', { inFlight: this.inFlightCount });
-    await this.closeListeners();
-    await this.registry.unregisterAll();
-
-    const idle = () => this.inFlightCount === 0 || this.closePromise !== undefined;
-    if (!(await this.waitUntil(this.idleWaiters, idle, deadline))) {
-      this.logger.warn(
-        `rpcx: shutdown timeout of ${timeoutMs} ms passed with ${this.inFlightCount} requests in flight`,
-      );
-    }
-    const reason = new RpcxError(ErrorCode.Shutdown, 'server shut down');
-    for (const conn of [...this.conns.values()]) conn.closeFor(reason);
-    if (!(await this.waitUntil(this.emptyWaiters, () => this.conns.size === 0, deadline))) {
-      for (const conn of [...this.conns.values()]) conn.destroy(reason);
-    }
-    await this.finish();
-    this.logger.info('rpcx: shutdown complete');
-  }
-
-  private async closeNow(): Promise<void> {
-    this.state = 'closed';
-    this.core.draining = true;
-    await this.closeListeners();
-    const reason = new RpcxError(ErrorCode.Shutdown, 'server closed');
-    for (const conn of [...this.conns.values()]) conn.destroy(reason);
-    // A shutdown in progress stops waiting.
-    release(this.idleWaiters);
-    release(this.emptyWaiters);
-    await this.registry.unregisterAll();
-    await this.finish();
-  }
-
-  private async finish(): Promise<void> {
-    this.state = 'closed';
-    this.core.deadlines.clear();
-    await this.registry.stop();
+    return this.lifecycle.close();
   }
 
   private async closeListeners(): Promise<void> {
     const listeners = this.listeners.splice(0);
     await Promise.all(listeners.map((listener) => listener.close()));
   }
-
-  /** Resolves true once `done()` holds, false if `deadline` passes first. */
-  private waitUntil(
-    waiters: Array<() => void>,
-    done: () => boolean,
-    deadline: number,
-  ): Promise<boolean> {
-    if (done()) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          const at = waiters.indexOf(wake);
-          if (at >= 0) waiters.splice(at, 1);
-          resolve(done());
-        },
-        Math.max(0, deadline - monotonicNow()),
-      );
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      waiters.push(wake);
-    });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Internals
-
-  private stopping(): boolean {
-    return this.state === 'draining' || this.state === 'closed';
-  }
-
-  private accept(socket: Socket, network: string): void {
-    if (this.stopping()) {
-      socket.destroy();
-      return;
-    }
-    if (this.conns.size >= this.maxConnections) {
-      const remote =
-        socket.remoteAddress === undefined
-          ? 'unix socket'
-          : `${socket.remoteAddress}:${socket.remotePort}`;
-      this.logger.warn(
-        `rpcx: too many connections (max ${this.maxConnections}); closing ${remote}`,
-        { remoteAddress: remote },
-      );
-      socket.destroy();
-      return;
-    }
-    const conn = new Connection(socket, network, this.host, this.settings);
-    this.conns.set(conn.id, conn);
-    if (this.plugins.postConnAccept.length === 0) {
-      conn.accept();
-    } else {
-      void this.runAcceptHooks(conn);
-    }
-  }
-
-  /** Go's `DoPostConnAccept`: the first `false` (or throw) closes the connection. */
-  private async runAcceptHooks(conn: Connection): Promise<void> {
-    let refusal: string | undefined;
-    for (const plugin of this.plugins.postConnAccept) {
-      try {
-        let verdict = plugin.postConnAccept(conn);
-        if (isThenable(verdict)) verdict = await verdict;
-        if (verdict === false) {
-          refusal = `refused by postConnAccept plugin ${plugin.name ?? '(unnamed)'}`;
-          break;
-        }
-      } catch (error) {
-        refusal = `refused by postConnAccept plugin ${plugin.name ?? '(unnamed)'}: ${errorMessage(error)}`;
-        break;
-      }
-    }
-    if (conn.closed) return;
-    if (refusal !== undefined) {
-      conn.destroy(new RpcxError(ErrorCode.Unavailable, refusal));
-      return;
-    }
-    conn.accept();
-  }
-
-  private connectionClosed(conn: Connection, error: RpcxError | undefined): void {
-    this.conns.delete(conn.id);
-    const plugins = this.plugins;
-    // Framing errors happen before a request exists; Go's PostReadRequest sees them too.
-    if (
-      conn.accepted &&
-      error !== undefined &&
-      (error.code === ErrorCode.Protocol || error.code === ErrorCode.MessageTooLarge) &&
-      plugins.postReadRequest.length > 0
-    ) {
-      void runIgnoringErrors(this.core, 'postReadRequest', plugins.postReadRequest, (p) =>
-        p.postReadRequest(conn, undefined, error),
-      );
-    }
-    if (conn.accepted && plugins.postConnClose.length > 0) {
-      void runIgnoringErrors(this.core, 'postConnClose', plugins.postConnClose, (p) =>
-        p.postConnClose(conn),
-      );
-    }
-    if (this.conns.size === 0) release(this.emptyWaiters);
-  }
-
-  private requestFinished(): void {
-    this.inFlightCount--;
-    if (this.inFlightCount === 0 && this.idleWaiters.length > 0) release(this.idleWaiters);
-  }
-}
-
-function release(waiters: Array<() => void>): void {
-  for (const wake of waiters.splice(0)) wake();
 }
 
 function closedError(): RpcxError {

@@ -45,7 +45,7 @@ describe('graceful shutdown', () => {
 
     // New work on the open connection is refused with a clear error.
     const refused = await client.call(jsonRequest('Svc', 'Fast', null, { seq: 2 }));
-    expect(refused.header.bytes[2]).toBe(0x81);
+    expect(refused.flags).toBe(0x81);
     expect(refused.metadata.__rpcx_error__).toBe('rpcx: server is shutting down');
     // Heartbeats are still answered.
     expect((await client.call(request({ heartbeat: true, seq: 3 }))).heartbeat).toBe(true);

@@ -72,6 +72,15 @@ export interface CallContext extends CallInfo {
 }
 
 /**
+ * One call as server interceptors see it: the handler's context, plus the arguments — decoded
+ * on first read (which throws Go's errors for an unknown service, method or codec) and
+ * replaceable before the handler runs.
+ */
+export interface ServerCall extends CallContext {
+  args: unknown;
+}
+
+/**
  * A handler: takes the decoded arguments and the call context, returns the reply (or a promise of
  * it). Throwing or rejecting answers the call with an error response carrying the message.
  */

@@ -9,8 +9,13 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
-import { FrameDecoder, type FrameLimits, type FrameRangeHandler } from '@rpcx/protocol';
-import type { FrameSource } from './frame-source.js';
+import {
+  FrameDecoder,
+  type FrameLimits,
+  type FrameRangeHandler,
+  type FrameSource,
+} from '@rpcx/protocol';
+
 import { toRpcxError } from './socket-errors.js';
 import { WriteBatch } from './write-batch.js';
 

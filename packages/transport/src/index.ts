@@ -1,6 +1,5 @@
 export { formatAddress, type Network, parseAddress, type RpcxAddress } from './address.js';
 export { type DialOptions, dial } from './dial.js';
-export type { FrameSource } from './frame-source.js';
 export { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
 export { type Listener, type ListenOptions, listen } from './listen.js';
 export { toRpcxError } from './socket-errors.js';

@@ -3,10 +3,10 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, RpcxError } from '@rpcx/core';
+import type { FrameSource } from '@rpcx/protocol';
 import { encodeMessage, Message } from '@rpcx/protocol';
 import { createTlsFixture, type TlsFixture } from '@rpcx/testing';
 import { dial } from './dial.js';
-import type { FrameSource } from './frame-source.js';
 import { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
 import { type Listener, listen } from './listen.js';
 

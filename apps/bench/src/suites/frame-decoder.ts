@@ -3,10 +3,10 @@
  * 64 KiB chunks, as a socket delivers them, so frames straddle chunk boundaries. Each run pushes
  * the whole stream (1000 frames) and the numbers are per frame. `push` hands out a view per
  * frame, `pushRanges` the frame's place in the chunk (what connections use); the last task also
- * decodes every frame into a Message.
+ * reads every frame into a Message in place, as connections do.
  */
-import { decodeMessage, encodeMessage, FrameDecoder } from '@rpcx/protocol';
-import { benchPayload, createBenchRequest } from '../bench-frame.js';
+import { encodeMessage, FrameDecoder } from '@rpcx/protocol';
+import { benchPayload, createBenchRequest, readPlainFrame } from '../bench-frame.js';
 import { type BenchTask, check, type SuiteDefinition, sink } from '../suite.js';
 
 const FRAMES_PER_RUN = 1000;
@@ -31,7 +31,7 @@ export const frameDecoderSuite: SuiteDefinition = {
     let seq = 0;
     new FrameDecoder().push(stream, (frame) => {
       seq++;
-      check(decodeMessage(frame).seq === BigInt(seq), `frame ${seq} decodes with a wrong seq`);
+      check(readPlainFrame(frame).seq === BigInt(seq), `frame ${seq} decodes with a wrong seq`);
     });
     check(seq === FRAMES_PER_RUN, `the stream splits into ${seq} frames`);
 
@@ -59,11 +59,11 @@ export const frameDecoderSuite: SuiteDefinition = {
           });
           return frames;
         }),
-        streamTask('FrameDecoder.push + decodeMessage', chunks, (decoder, chunk) => {
+        streamTask('FrameDecoder.pushRanges + readMessage', chunks, (decoder, chunk) => {
           let frames = 0;
-          decoder.push(chunk, (frame) => {
+          decoder.pushRanges(chunk, (bytes, start, end) => {
             frames++;
-            sink(decodeMessage(frame).payload.length);
+            sink(readPlainFrame(bytes, start, end).payload.length);
           });
           return frames;
         }),

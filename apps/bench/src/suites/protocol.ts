@@ -1,14 +1,17 @@
 /**
- * The wire format: `encodeMessage` of a whole `Hello.Say` request frame (header, service path,
- * method, two metadata pairs, the 581-byte protobuf payload) and `decodeMessage` of that frame.
+ * The wire format: a whole `Hello.Say` request frame (header, service path, method, two metadata
+ * pairs, the 581-byte protobuf payload) written by the frame writer — into a buffer of its own
+ * (`encodeMessage`) and at an offset of a reused one, as connections write into their batch —
+ * and read back in place (`readMessage`, what connections and `decodeMessage` use).
  */
-import { decodeMessage, encodeMessage } from '@rpcx/protocol';
+import { encodeMessage, FrameWriter } from '@rpcx/protocol';
 import {
   BENCH_METADATA,
   BENCH_SERVICE_METHOD,
   BENCH_SERVICE_PATH,
   benchPayload,
   createBenchRequest,
+  readPlainFrame,
 } from '../bench-frame.js';
 import { check, type SuiteDefinition, sink } from '../suite.js';
 
@@ -22,8 +25,10 @@ export const protocolSuite: SuiteDefinition = {
     const payload = benchPayload();
     const request = createBenchRequest(1, payload);
     const frame = encodeMessage(request);
+    const writer = new FrameWriter();
+    const target = Buffer.alloc(16 * frame.length);
 
-    const decoded = decodeMessage(frame);
+    const decoded = readPlainFrame(frame);
     check(decoded.servicePath === BENCH_SERVICE_PATH, 'servicePath does not decode back');
     check(decoded.serviceMethod === BENCH_SERVICE_METHOD, 'serviceMethod does not decode back');
     check(decoded.metadata.trace_id === BENCH_METADATA.trace_id, 'metadata does not decode back');
@@ -38,7 +43,7 @@ export const protocolSuite: SuiteDefinition = {
       ],
       tasks: [
         {
-          name: 'encodeMessage',
+          name: 'encodeMessage (a buffer per frame)',
           unit: 'op',
           opsPerRun: OPS_PER_RUN,
           run() {
@@ -46,11 +51,25 @@ export const protocolSuite: SuiteDefinition = {
           },
         },
         {
-          name: 'decodeMessage',
+          name: 'FrameWriter at an offset (what connections do)',
           unit: 'op',
           opsPerRun: OPS_PER_RUN,
           run() {
-            for (let i = 0; i < OPS_PER_RUN; i++) sink(decodeMessage(frame).payload.length);
+            for (let i = 0; i < OPS_PER_RUN; i++) {
+              writer.prepare(request).writeFrame(target, (i & 15) * frame.length);
+            }
+            sink(target[0]!);
+          },
+          verify() {
+            check(target.subarray(0, frame.length).equals(frame), 'the writer wrote another frame');
+          },
+        },
+        {
+          name: 'readMessage (in place)',
+          unit: 'op',
+          opsPerRun: OPS_PER_RUN,
+          run() {
+            for (let i = 0; i < OPS_PER_RUN; i++) sink(readPlainFrame(frame).payload.length);
           },
         },
       ],

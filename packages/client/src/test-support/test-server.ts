@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { jsonCodec } from '@rpcx/codecs';
 import { msgpackCodec } from '@rpcx/codecs/msgpack';
 import { MessageStatusType, MessageType, type Metadata, MetadataKey } from '@rpcx/core';
-import { compressTypeFor, decodeMessage, encodeMessage, Header, Message } from '@rpcx/protocol';
+import { compressTypeFor, decodeMessage, encodeMessage, Message } from '@rpcx/protocol';
 import { FramedConnection, type Listener, listen } from '@rpcx/transport';
 
 /** How to answer one request. */
@@ -45,6 +45,7 @@ export interface TestServerOptions {
 export class TestConnection {
   readonly framed: FramedConnection;
   readonly requests: Message[] = [];
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(
     readonly socket: Socket,
@@ -57,12 +58,10 @@ export class TestConnection {
 
   /** Writes a server push (spec §1.15): request, oneway, serialize type 0, server seq. */
   push(servicePath: string, serviceMethod: string, payload: Uint8Array, metadata?: Metadata): void {
-    const header = new Header();
-    header.oneway = true;
-    header.seqNumber = this.server.nextPushSeq++;
-    this.framed.write(
-      encodeMessage(new Message({ header, servicePath, serviceMethod, metadata, payload })),
-    );
+    const message = new Message({ servicePath, serviceMethod, metadata, payload });
+    message.oneway = true;
+    message.seqNumber = this.server.nextPushSeq++;
+    this.framed.write(encodeMessage(message));
   }
 
   /** Writes raw bytes. */
@@ -83,18 +82,21 @@ export class TestConnection {
     this.framed.destroy();
   }
 
-  /** `copy`: the frame in a buffer of its own. */
+  /** `copy`: the frame in a buffer of its own. Frames are read one after another, in order. */
   private onFrame(copy: Buffer): void {
     this.server.frames.push(copy);
-    const request = decodeMessage(copy);
+    this.reading = this.reading.then(async () => this.onRequest(await decodeMessage(copy)));
+  }
+
+  private onRequest(request: Message): void {
     this.requests.push(request);
     this.server.requests.push(request);
-    if (request.header.heartbeat) {
+    if (request.heartbeat) {
       if (this.server.heartbeats === 'echo') this.framed.write(heartbeatEcho(request));
       return;
     }
     void Promise.resolve(this.server.handler(request, this)).then((reply) => {
-      if (reply === undefined || request.header.oneway || this.framed.closed) return;
+      if (reply === undefined || request.oneway || this.framed.closed) return;
       this.framed.write(responseFrame(request, reply));
     });
   }
@@ -151,7 +153,7 @@ export class TestServer {
 
   /** Requests other than heartbeats. */
   get calls(): Message[] {
-    return this.requests.filter((request) => !request.header.heartbeat);
+    return this.requests.filter((request) => !request.heartbeat);
   }
 
   /** Destroys every connection (the client sees a reset or EOF). */
@@ -189,7 +191,7 @@ export const defaultHandler: TestHandler = async (request, conn) => {
   const name = `${request.servicePath}.${request.serviceMethod}`;
   switch (name) {
     case 'Arith.Mul': {
-      const codec = codecs.get(request.header.serializeType);
+      const codec = codecs.get(request.serializeType);
       if (codec === undefined) return { error: `can not find codec for ${request.serializeType}` };
       const { A, B } = codec.decode(request.payload) as { A: number; B: number };
       return { payload: codec.encode({ C: A * B }) };
@@ -213,42 +215,36 @@ export const defaultHandler: TestHandler = async (request, conn) => {
 
 /** A response the way Go's server derives it (spec §1.11). */
 export function responseFrame(request: Message, reply: TestReply): Buffer {
-  const header = request.header.clone();
-  header.messageType = MessageType.Response;
   const payload = reply.payload ?? new Uint8Array(0);
-  header.compressType = compressTypeFor(payload.length, request.header.compressType);
-  if (reply.serializeType !== undefined) header.serializeType = reply.serializeType;
-  if (reply.seq !== undefined) header.seqNumber = reply.seq;
   const metadata: Metadata = { ...reply.metadata };
+  const response = new Message({
+    servicePath: request.servicePath,
+    serviceMethod: request.serviceMethod,
+    metadata,
+    payload,
+  }).copyHeader(request);
+  response.messageType = MessageType.Response;
+  response.compressType = compressTypeFor(payload.length, request.compressType);
+  if (reply.serializeType !== undefined) response.serializeType = reply.serializeType;
+  if (reply.seq !== undefined) response.seqNumber = reply.seq;
   if (reply.error !== undefined) {
-    header.statusType = MessageStatusType.Error;
+    response.statusType = MessageStatusType.Error;
     metadata[MetadataKey.Error] = reply.error;
   }
-  if (reply.bareErrorStatus) header.statusType = MessageStatusType.Error;
-  return encodeMessage(
-    new Message({
-      header,
-      servicePath: request.servicePath,
-      serviceMethod: request.serviceMethod,
-      metadata,
-      payload,
-    }),
-  );
+  if (reply.bareErrorStatus) response.statusType = MessageStatusType.Error;
+  return encodeMessage(response);
 }
 
 /** Go's heartbeat answer: the request itself with the response bit set. */
 function heartbeatEcho(request: Message): Buffer {
-  const header = request.header.clone();
-  header.messageType = MessageType.Response;
-  return encodeMessage(
-    new Message({
-      header,
-      servicePath: request.servicePath,
-      serviceMethod: request.serviceMethod,
-      metadata: request.metadata,
-      payload: request.payload,
-    }),
-  );
+  const echo = new Message({
+    servicePath: request.servicePath,
+    serviceMethod: request.serviceMethod,
+    metadata: request.metadata,
+    payload: request.payload,
+  }).copyHeader(request);
+  echo.messageType = MessageType.Response;
+  return encodeMessage(echo);
 }
 
 /** Polls `check` every 5 ms until it holds. */

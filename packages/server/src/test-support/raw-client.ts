@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { type Metadata, type RpcxError, SerializeType } from '@rpcx/core';
-import { decodeMessage, encodeMessage, Header, Message } from '@rpcx/protocol';
+import { decodeMessage, encodeMessage, Message } from '@rpcx/protocol';
 import { dial, FramedConnection } from '@rpcx/transport';
 
 export interface RequestInit {
@@ -27,27 +27,26 @@ const LIMITS = { maxFrameLength: 0xffff_ffff, maxDecompressedLength: 1 << 30 };
 
 /** A request message; JSON by default. */
 export function request(init: RequestInit = {}): Message {
-  const header = new Header();
-  header.serializeType = init.serializeType ?? SerializeType.JSON;
-  header.compressType = init.compressType ?? 0;
-  header.oneway = init.oneway ?? false;
-  header.heartbeat = init.heartbeat ?? false;
-  header.reserved = init.reserved ?? 0;
-  header.version = init.version ?? 0;
-  header.seq = BigInt(init.seq ?? 1);
   const metadata = Object.create(null) as Metadata;
   Object.assign(metadata, init.metadata);
   const payload =
     typeof init.payload === 'string'
       ? Buffer.from(init.payload)
       : (init.payload ?? new Uint8Array(0));
-  return new Message({
-    header,
+  const message = new Message({
     servicePath: init.servicePath ?? '',
     serviceMethod: init.serviceMethod ?? '',
     metadata,
     payload,
   });
+  message.serializeType = init.serializeType ?? SerializeType.JSON;
+  message.compressType = init.compressType ?? 0;
+  message.oneway = init.oneway ?? false;
+  message.heartbeat = init.heartbeat ?? false;
+  message.reserved = init.reserved ?? 0;
+  message.version = init.version ?? 0;
+  message.seq = BigInt(init.seq ?? 1);
+  return message;
 }
 
 /** A JSON request whose payload is `JSON.stringify(args)`. */
@@ -142,7 +141,7 @@ export class RawClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (let i = 0; i < this.frames.length; i++) {
-        const message = decodeMessage(this.frames[i]!, { limits: LIMITS });
+        const message = await decodeMessage(this.frames[i]!, { limits: LIMITS });
         if (match(message)) {
           this.frames.splice(i, 1);
           return message;

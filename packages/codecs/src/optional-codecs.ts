@@ -1,0 +1,50 @@
+/**
+ * The codec of an opt-in entry point loaded the first time a registry is asked for its serialize
+ * type: MsgPack, Go's default, so that a client or server speaks it without being told while
+ * installing @rpcx/client or @rpcx/server pulls in no MsgPack library — a JSON-only program never
+ * loads (or bundles) it. When the library is not installed, the error says which package to
+ * install. Protobuf is not among them: it needs the program's schemas anyway, so it is passed in
+ * (`createProtobufCodec()` from `@rpcx/codecs/protobuf`).
+ */
+import { type Codec, ErrorCode, RpcxError, SerializeType } from '@rpcx/core';
+
+interface OptionalCodec {
+  readonly name: string;
+  /** The optional peer dependency it needs. */
+  readonly peer: string;
+  readonly load: () => Promise<Codec>;
+}
+
+const optionalCodecs: ReadonlyMap<number, OptionalCodec> = new Map([
+  [
+    SerializeType.MsgPack,
+    {
+      name: 'MsgPack',
+      peer: '@msgpack/msgpack',
+      load: async () => (await import('./msgpack/index.js')).msgpackCodec,
+    },
+  ],
+]);
+
+/** Whether a codec for `serializeType` can be loaded on demand. */
+export function isOptionalCodec(serializeType: number): boolean {
+  return optionalCodecs.has(serializeType);
+}
+
+/** Loads the optional codec for `serializeType`; fails naming the package to install. */
+export async function loadOptionalCodec(serializeType: number): Promise<Codec> {
+  const optional = optionalCodecs.get(serializeType);
+  if (optional === undefined) {
+    throw new RpcxError(ErrorCode.Codec, `can not find codec for ${serializeType}`);
+  }
+  try {
+    return await optional.load();
+  } catch (error) {
+    throw new RpcxError(
+      ErrorCode.Codec,
+      `${optional.name} (serialize type ${serializeType}) needs the package ${optional.peer}, ` +
+        `which could not be loaded: install it (npm install ${optional.peer}) or choose another serializeType`,
+      { cause: error },
+    );
+  }
+}

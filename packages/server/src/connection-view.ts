@@ -1,0 +1,55 @@
+/**
+ * What plugins, handlers and `server.connections()` get of a connection: its addresses and
+ * state, and `close()`. The object that owns the socket stays out of reach (a private field),
+ * so nothing outside the server can write to it.
+ */
+import type { ServerConnection } from './types.js';
+
+/** The connection behind a view. */
+export interface ViewedConnection {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly network: string;
+  readonly closed: boolean;
+  readonly inFlight: number;
+  readonly pendingWriteBytes: number;
+  readonly readingPaused: boolean;
+  close(): void;
+}
+
+export class ConnectionView implements ServerConnection {
+  readonly #conn: ViewedConnection;
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly network: string;
+
+  constructor(conn: ViewedConnection) {
+    this.#conn = conn;
+    this.id = conn.id;
+    this.remoteAddress = conn.remoteAddress;
+    this.localAddress = conn.localAddress;
+    this.network = conn.network;
+  }
+
+  get closed(): boolean {
+    return this.#conn.closed;
+  }
+
+  get inFlight(): number {
+    return this.#conn.inFlight;
+  }
+
+  get pendingWriteBytes(): number {
+    return this.#conn.pendingWriteBytes;
+  }
+
+  get readingPaused(): boolean {
+    return this.#conn.readingPaused;
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+}
