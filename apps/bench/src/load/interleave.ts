@@ -19,15 +19,22 @@ export interface InterleavePlan {
   rounds: number;
 }
 
+/** A row's result, with its req/s in each round (slices of one round ran next to each other). */
+export interface InterleavedResult extends LoadResult {
+  name: string;
+  roundRequestsPerSecond: number[];
+}
+
 export async function measureInterleaved(
   loads: Load[],
   plan: InterleavePlan,
-): Promise<Array<LoadResult & { name: string }>> {
+): Promise<InterleavedResult[]> {
   const { concurrency, rounds } = plan;
   for (const load of loads) {
     await warmUp({ concurrency, durationMs: plan.warmupMs, call: load.call });
   }
   const recorders = loads.map(() => new LoadRecorder());
+  const roundRates: number[][] = loads.map(() => []);
   const sliceMs = plan.durationMs / rounds;
   for (let round = 0; round < rounds; round++) {
     // Every other round runs backwards: a slice that pays for the garbage or the slowdown its
@@ -41,8 +48,15 @@ export async function measureInterleaved(
         call: load.call,
         serverCpu: load.serverCpu,
       };
-      await measureSlice(slice, recorders[i]!);
+      const recorder = recorders[i]!;
+      const [requests, seconds] = [recorder.latencies.count, recorder.seconds];
+      await measureSlice(slice, recorder);
+      roundRates[i]!.push((recorder.latencies.count - requests) / (recorder.seconds - seconds));
     }
   }
-  return loads.map((load, i) => ({ name: load.name, ...recorders[i]!.result() }));
+  return loads.map((load, i) => ({
+    name: load.name,
+    ...recorders[i]!.result(),
+    roundRequestsPerSecond: roundRates[i]!,
+  }));
 }

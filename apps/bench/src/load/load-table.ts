@@ -18,20 +18,34 @@ export function printTable(rows: Row[]): void {
   }
 }
 
-/** new ÷ baseline per pair: req/s above 1, client/server µs below 1 mean the new code does better. */
+/**
+ * new ÷ baseline per pair: req/s above 1, client/server µs below 1 mean the new code does better.
+ * `by round` is the median and range of the req/s ratios of each round's pair of slices.
+ */
 export function printBaselineRatios(rows: Row[]): void {
   const compared = rows.filter((row) => row.vsBaseline);
   if (compared.length === 0) return;
   const nameWidth = Math.max(26, ...compared.map((row) => row.name.length + 2));
   console.log(
-    `\n${'new ÷ baseline'.padEnd(nameWidth)}${'req/s'.padStart(12)}${'client µs'.padStart(11)}` +
-      `${'server µs'.padStart(11)}`,
+    `\n${'new ÷ baseline'.padEnd(nameWidth)}${'req/s'.padStart(12)}${'by round'.padStart(20)}` +
+      `${'client µs'.padStart(11)}${'server µs'.padStart(11)}`,
   );
   for (const row of compared) {
     const ratios = row.vsBaseline!;
+    const byRound = [...ratios.requestsPerSecondByRound].sort((a, b) => a - b);
+    const spread =
+      `${median(byRound).toFixed(2)} (${byRound[0]!.toFixed(2)}–` +
+      `${byRound[byRound.length - 1]!.toFixed(2)})`;
     console.log(
       `${row.name.padEnd(nameWidth)}${ratios.requestsPerSecond.toFixed(3).padStart(12)}` +
-        `${ratios.clientCpuUs.toFixed(3).padStart(11)}${ratios.serverCpuUs.toFixed(3).padStart(11)}`,
+        `${spread.padStart(20)}${ratios.clientCpuUs.toFixed(3).padStart(11)}` +
+        `${ratios.serverCpuUs.toFixed(3).padStart(11)}`,
     );
   }
+}
+
+/** Of sorted values. */
+function median(sorted: number[]): number {
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
