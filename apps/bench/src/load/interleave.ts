@@ -1,0 +1,62 @@
+/**
+ * Interleaved measurement: every load warms up, then each gets one slice per round, in turn. The
+ * rows share the machine's good and bad moments, which is what makes their ratios meaningful on
+ * a noisy machine.
+ */
+import { LoadRecorder, type LoadResult, measureSlice, warmUp } from './load-generator.js';
+
+/** One row of the table: what to call and which server answers. */
+export interface Load {
+  name: string;
+  call: () => Promise<unknown>;
+  serverCpu: () => Promise<number>;
+}
+
+export interface InterleavePlan {
+  concurrency: number;
+  durationMs: number;
+  warmupMs: number;
+  rounds: number;
+}
+
+/** A row's result, with its req/s in each round (slices of one round ran next to each other). */
+export interface InterleavedResult extends LoadResult {
+  name: string;
+  roundRequestsPerSecond: number[];
+}
+
+export async function measureInterleaved(
+  loads: Load[],
+  plan: InterleavePlan,
+): Promise<InterleavedResult[]> {
+  const { concurrency, rounds } = plan;
+  for (const load of loads) {
+    await warmUp({ concurrency, durationMs: plan.warmupMs, call: load.call });
+  }
+  const recorders = loads.map(() => new LoadRecorder());
+  const roundRates: number[][] = loads.map(() => []);
+  const sliceMs = plan.durationMs / rounds;
+  for (let round = 0; round < rounds; round++) {
+    // Every other round runs backwards: a slice that pays for the garbage or the slowdown its
+    // predecessor left is not always the same row's (the clients share one process).
+    const order = round % 2 === 0 ? [...loads.keys()] : [...loads.keys()].reverse();
+    for (const i of order) {
+      const load = loads[i]!;
+      const slice = {
+        concurrency,
+        durationMs: sliceMs,
+        call: load.call,
+        serverCpu: load.serverCpu,
+      };
+      const recorder = recorders[i]!;
+      const [requests, seconds] = [recorder.latencies.count, recorder.seconds];
+      await measureSlice(slice, recorder);
+      roundRates[i]!.push((recorder.latencies.count - requests) / (recorder.seconds - seconds));
+    }
+  }
+  return loads.map((load, i) => ({
+    name: load.name,
+    ...recorders[i]!.result(),
+    roundRequestsPerSecond: roundRates[i]!,
+  }));
+}
