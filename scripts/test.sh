@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing, builds the Go peer, then
-# runs the formatter and lint check, the import rule, the type check, the builds and every jest
-# test (unit, property, Go conformance). Ends with one line "jest: N passed, N failed".
+# runs the formatter and lint check, the import rule, the type check, the builds, the checks of the
+# packed packages and every jest test (unit, property, Go conformance). Ends with one line
+# "jest: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-tools.sh
@@ -28,6 +29,9 @@ pnpm typecheck
 
 log "build (ESM + CJS)"
 pnpm build
+
+log "packages as published (pack, arethetypeswrong, publint, ESM + CJS consumer)"
+bash scripts/check-packages.sh
 
 log "tests (jest)"
 results=.jest-results.json

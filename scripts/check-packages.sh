@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Checks the packages as a user gets them: packs every publishable package (pnpm pack applies
+# publishConfig and turns workspace:^ into ^x.y.z), lints each tarball with arethetypeswrong and
+# publint, reads its manifest, then installs all tarballs into a throw-away npm project (without
+# the optional peers) and runs an ESM and a CJS consumer against them. Needs `pnpm build` first.
+# Prints one line per check; exits non-zero if any failed. Writes only under a temp dir.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
+here=$repo/scripts/check-packages
+attw=$repo/node_modules/.bin/attw
+publint=$repo/node_modules/.bin/publint
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/tarballs" "$tmp/consumer"
+
+checks=0
+failed=0
+pass() {
+  checks=$((checks + 1))
+  echo "ok   - $*"
+}
+fail() {
+  checks=$((checks + 1))
+  failed=$((failed + 1))
+  echo "FAIL - $*"
+}
+# check "what" command...: one line, and the command's output only when it failed.
+check() {
+  local what=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$what"; else
+    fail "$what"
+    printf '%s\n' "$out" | sed 's/^/       /'
+  fi
+}
+
+tarballs=()
+for dir in packages/*/; do
+  dir=${dir%/}
+  [[ $(node -p "require('./$dir/package.json').private === true") == true ]] && continue
+  name=$(node -p "require('./$dir/package.json').name")
+  if ! tgz=$(cd "$dir" && pnpm pack --pack-destination "$tmp/tarballs" 2>&1 | tail -n 1) ||
+    [[ ! -f $tgz ]]; then
+    fail "$name: pnpm pack"
+    continue
+  fi
+  pass "$name: pnpm pack ($(basename "$tgz"))"
+  tarballs+=("$tgz")
+
+  # Default (strict) profile: main/types (and codecs' typesVersions) make even node10 resolution
+  # work, so every resolution mode must be clean; no rule is ignored. No @types lookups (offline).
+  check "$name: arethetypeswrong" "$attw" "$tgz" --no-definitely-typed --no-emoji --no-color \
+    --format ascii
+  # --strict: its warnings fail too, not only its errors (a missing file, conditions out of order).
+  check "$name: publint --strict" "$publint" run "$tgz" --strict
+  folder=${dir#packages/}
+  mkdir "$tmp/$folder"
+  tar -xzf "$tgz" -C "$tmp/$folder"
+  check "$name: packed manifest and files" \
+    node "$here/manifest.mjs" "$tmp/$folder/package" "$folder"
+done
+
+cd "$tmp/consumer"
+# All tarballs in one install, so the @rpcx/* ranges are met by each other, not by the registry;
+# --offline makes a registry lookup fail instead of happening.
+if npm init -y >/dev/null 2>&1 &&
+  out=$(npm install --offline --no-audit --no-fund --ignore-scripts "${tarballs[@]}" 2>&1); then
+  pass "consumer: npm install of ${#tarballs[@]} tarballs"
+  check "consumer: @rpcx/* installed from the tarballs" node "$here/installed-from-tarballs.cjs"
+  for peer in @msgpack/msgpack protobufjs; do
+    found=$(find node_modules -path "*/node_modules/$peer" -prune -print | head -n 1)
+    if [[ -z $found ]]; then pass "consumer: $peer is not installed (optional peer)"; else
+      fail "consumer: $peer is not installed (optional peer): found $found"
+    fi
+  done
+  cp "$here/consumer-checks.cjs" "$here/consumer.mjs" "$here/consumer.cjs" .
+  for consumer in consumer.mjs consumer.cjs; do
+    # The consumer closes its client and server, so it must exit by itself: a timeout is a leak.
+    status=0
+    out=$(timeout 30 node "$consumer" 2>&1) || status=$?
+    printf '%s\n' "$out"
+    checks=$((checks + $(grep -cE '^(ok   |FAIL) - ' <<<"$out" || true)))
+    failed=$((failed + $(grep -c '^FAIL - ' <<<"$out" || true)))
+    if [[ $status -eq 124 ]]; then
+      fail "$consumer: exits after closing client and server (still running after 30 s)"
+    elif [[ $status -ne 0 ]] && ! grep -q '^FAIL - ' <<<"$out"; then
+      fail "$consumer: exited with status $status"
+    fi
+  done
+else
+  fail "consumer: npm install of ${#tarballs[@]} tarballs"
+  printf '%s\n' "${out:-}" | sed 's/^/       /'
+fi
+
+echo "check-packages: $checks checks, $failed failed"
+[[ $failed -eq 0 ]]
