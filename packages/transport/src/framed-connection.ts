@@ -46,6 +46,7 @@ export class FramedConnection {
   private isClosed = false;
   private readsStopped = false;
   private frameTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private framesRead = 0;
   private drainWaiters: Array<() => void> = [];
   private readonly batch = new WriteBatch();
@@ -65,15 +66,11 @@ export class FramedConnection {
     );
     socket.on('drain', () => this.onDrain());
     socket.on('close', () => this.onSocketClose());
+    // A timer of ours rather than `socket.setTimeout`: it runs on the global timers, so tests can
+    // drive it with fake timers instead of racing the clock. Traffic either way restarts it.
     if (options.idleTimeoutMs) {
-      socket.setTimeout(options.idleTimeoutMs, () =>
-        this.destroy(
-          new RpcxError(
-            ErrorCode.Timeout,
-            `connection ${this.remoteAddress} idle for ${options.idleTimeoutMs} ms`,
-          ),
-        ),
-      );
+      this.idleTimer = setTimeout(this.onIdle, options.idleTimeoutMs);
+      this.idleTimer.unref();
     }
   }
 
@@ -158,6 +155,7 @@ export class FramedConnection {
   }
 
   private writeNow(bytes: Uint8Array): boolean {
+    this.idleTimer?.refresh();
     const ok = this.socket.write(bytes);
     if (!ok && this.options.pauseReadsWhileBackpressured) this.socket.pause();
     return ok;
@@ -192,6 +190,7 @@ export class FramedConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.idleTimer?.refresh();
     if (this.readsStopped) return;
     const framesBefore = this.framesRead;
     try {
@@ -230,6 +229,15 @@ export class FramedConnection {
     }
   }
 
+  private readonly onIdle = (): void => {
+    this.destroy(
+      new RpcxError(
+        ErrorCode.Timeout,
+        `connection ${this.remoteAddress} idle for ${this.options.idleTimeoutMs} ms`,
+      ),
+    );
+  };
+
   private readonly onFrameTimeout = (): void => {
     // While we do not read (our own backpressure), the frame cannot complete: not the peer's fault.
     if (this.socket.isPaused()) {
@@ -263,6 +271,7 @@ export class FramedConnection {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.frameTimer);
+    clearTimeout(this.idleTimer);
     this.releaseDrainWaiters();
     this.options.onClose?.(this.closeError);
   }
