@@ -15,6 +15,7 @@ import {
   asRpcxError,
   type CallOptions,
   type Codec,
+  chainInterceptors,
   ErrorCode,
   monotonicNow,
   RpcxError,
@@ -25,7 +26,7 @@ import { CallWatch } from './call-watch.js';
 import { type ClientContext, type ClientOptions, resolveClientOptions } from './client-options.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { Dialer } from './dialer.js';
-import { type CallHandler, chainInterceptors } from './interceptor.js';
+import type { CallHandler } from './interceptor.js';
 import { type CloseHandler, PushFanout, type PushHandler } from './push-fanout.js';
 import type { PushStream, PushStreamOptions } from './push-stream.js';
 import { createServiceProxy, type ServiceProxy } from './service-proxy.js';

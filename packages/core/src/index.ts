@@ -5,6 +5,7 @@ export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { ErrorCode, isRetryable, isRpcxError, RpcxError, type RpcxErrorOptions } from './errors.js';
+export { chainInterceptors, type Interceptor } from './interceptor.js';
 export {
   MAX_LOGGED_TEXT,
   peerText,

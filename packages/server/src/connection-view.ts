@@ -5,27 +5,15 @@
  */
 import type { ServerConnection } from './types.js';
 
-/** The connection behind a view. */
-export interface ViewedConnection {
-  readonly id: number;
-  readonly remoteAddress: string;
-  readonly localAddress: string;
-  readonly network: string;
-  readonly closed: boolean;
-  readonly inFlight: number;
-  readonly pendingWriteBytes: number;
-  readonly readingPaused: boolean;
-  close(): void;
-}
-
 export class ConnectionView implements ServerConnection {
-  readonly #conn: ViewedConnection;
+  readonly #conn: ServerConnection;
   readonly id: number;
   readonly remoteAddress: string;
   readonly localAddress: string;
   readonly network: string;
 
-  constructor(conn: ViewedConnection) {
+  /** `conn` is the connection that owns the socket; the view never hands it out. */
+  constructor(conn: ServerConnection) {
     this.#conn = conn;
     this.id = conn.id;
     this.remoteAddress = conn.remoteAddress;

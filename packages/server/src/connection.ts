@@ -13,7 +13,8 @@ import type { Socket } from 'node:net';
 import { ErrorCode, peerText, type RpcxError, type WarningLimiter } from '@rpcx/core';
 import { type FrameLimits, FrameWriter, type Message } from '@rpcx/protocol';
 import { FramedConnection } from '@rpcx/transport';
-import { ConnectionView, type ViewedConnection } from './connection-view.js';
+import { ConnectionView } from './connection-view.js';
+import type { ServerConnection } from './types.js';
 
 /** A call that watches its connection: cancelled when the connection closes. */
 export interface ConnectionWatcher {
@@ -41,7 +42,7 @@ export interface ConnectionSettings {
   maxInFlight: number;
 }
 
-export class Connection implements ViewedConnection {
+export class Connection implements ServerConnection {
   readonly id: number;
   readonly remoteAddress: string;
   readonly localAddress: string;

@@ -1,5 +1,5 @@
 /**
- * One request on the server, from its frame to its response: the request (`Message`), the
+ * One request on the server, from its frame to its response: the frame, the request (`Message`), the
  * handler's view of it (`CallContext`: metadata, response metadata, `__ServerTimeout` deadline
  * and signal, spec §3.6), the arguments interceptors see and may replace, and the outcome.
  * Everything costly is created on first use: a call that never reads `signal` allocates no
@@ -37,7 +37,9 @@ export interface ExchangeHost {
 }
 
 export class Exchange implements ServerCall {
-  readonly deadline: number | undefined;
+  /** The request, once read. */
+  request!: Message;
+  deadline: number | undefined = undefined;
   /** The method the request names, once looked up (undefined: not found). */
   method: MethodEntry | undefined = undefined;
   /** The codec of the request's serialize type (undefined: none). */
@@ -47,20 +49,28 @@ export class Exchange implements ServerCall {
   readonly #conn: Connection;
   readonly #host: ExchangeHost;
   /** Monotonic deadline for the queue; NaN without one. */
-  readonly #deadlineAt: number = Number.NaN;
+  #deadlineAt: number = Number.NaN;
   #args: unknown = NOT_DECODED;
   #controller: AbortController | undefined = undefined;
   #responseMetadata: Metadata | undefined = undefined;
   #deadlineEntry: DeadlineEntry<Exchange> | undefined = undefined;
   #done = false;
 
+  /** A frame arrived: `frame[start, end)` is its request, not read yet. */
   constructor(
     host: ExchangeHost,
     conn: Connection,
-    readonly request: Message,
+    readonly frame: Buffer,
+    readonly start: number,
+    readonly end: number,
   ) {
     this.#host = host;
     this.#conn = conn;
+  }
+
+  /** The request was read; its `__ServerTimeout` (if any) starts the handler's deadline. */
+  received(request: Message): void {
+    this.request = request;
     // Go: strconv.ParseInt(value, 10, 64) in milliseconds; unparsable values are ignored.
     const timeout = request.metadata[MetadataKey.ServerTimeout];
     if (timeout !== undefined && PARSE_TIMEOUT.test(timeout)) {

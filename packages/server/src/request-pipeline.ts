@@ -9,58 +9,30 @@
 import { type CodecRegistry, isOptionalCodec } from '@rpcx/codecs';
 import {
   asError,
-  type CallInfo,
-  type Codec,
+  chainInterceptors,
   DeadlineQueue,
   ErrorCode,
   isRpcxError,
-  type Logger,
   messageOf,
-  peerText,
   RpcxError,
-  type WarningLimiter,
 } from '@rpcx/core';
-import {
-  type CompressorRegistry,
-  HeaderFlag,
-  Message,
-  type ReadOptions,
-  readMessage,
-} from '@rpcx/protocol';
+import { HeaderFlag, Message, type ReadOptions, readMessage } from '@rpcx/protocol';
 import { authInterceptor } from './auth.js';
 import type { Connection } from './connection.js';
-import { codecNotFound, isRateLimit, shuttingDown } from './errors.js';
+import { isRateLimit, shuttingDown } from './errors.js';
 import { Exchange, type ExchangeHost } from './exchange.js';
-import {
-  chainInterceptors,
-  isThenable,
-  type ServerHandler,
-  type ServerInterceptor,
-} from './interceptor.js';
+import { isThenable, type ServerHandler, type ServerInterceptor } from './interceptor.js';
 import { invokeMethod } from './invoke-method.js';
-import type { PluginAdapter } from './plugin-adapter.js';
-import { buildResponse, EMPTY } from './response.js';
+import { Responder, type ResponderSettings } from './responder.js';
 import type { ServiceTable } from './service-table.js';
-import type {
-  AuthFunction,
-  ErrorTextFunction,
-  ServerHandle,
-  ServiceErrorHandler,
-} from './types.js';
+import type { AuthFunction, ServerHandle } from './types.js';
 
-export interface PipelineSettings {
+export interface PipelineSettings extends ResponderSettings {
   readonly handle: ServerHandle;
   readonly services: ServiceTable;
-  readonly codecs: CodecRegistry;
-  readonly compressors: CompressorRegistry;
   readonly readOptions: ReadOptions;
-  readonly plugins: PluginAdapter;
-  readonly logger: Logger;
-  readonly warnings: WarningLimiter;
   readonly auth: AuthFunction | undefined;
   readonly interceptors: readonly ServerInterceptor[];
-  readonly errorText: ErrorTextFunction | undefined;
-  readonly onServiceError: ServiceErrorHandler | undefined;
 }
 
 export class RequestPipeline implements ExchangeHost {
@@ -71,15 +43,17 @@ export class RequestPipeline implements ExchangeHost {
   /** True from `shutdown()` or `close()` on: new requests are refused. */
   draining = false;
   private handler: ServerHandler = invokeMethod;
+  private readonly responder: Responder;
 
   constructor(
     private readonly settings: PipelineSettings,
     /** A request is over (counterpart of the server's in-flight count). */
-    private readonly requestFinished: () => void,
+    requestFinished: () => void,
   ) {
     this.handle = settings.handle;
     this.services = settings.services;
     this.codecs = settings.codecs;
+    this.responder = new Responder(settings, requestFinished);
     this.rebuild();
   }
 
@@ -96,148 +70,143 @@ export class RequestPipeline implements ExchangeHost {
 
   /** Handles the frame `bytes[start, end)` of `conn`. Never throws. */
   handleFrame(conn: Connection, bytes: Buffer, start: number, end: number): void {
+    const exchange = new Exchange(this, conn, bytes, start, end);
     const plugins = this.settings.plugins;
-    if (plugins.preReadRequest.length > 0) {
-      const view = conn.view;
-      let pending: Promise<void> | undefined;
-      try {
-        pending = plugins.runAll(plugins.preReadRequest, (p) => p.preReadRequest(view));
-      } catch (error) {
-        this.rejectRead(conn, undefined, 'preReadRequest', error);
-        return;
-      }
-      if (pending !== undefined) {
-        pending.then(
-          () => this.read(conn, bytes, start, end),
-          (error: unknown) => this.rejectRead(conn, undefined, 'preReadRequest', error),
-        );
-        return;
-      }
+    if (plugins.preReadRequest.length === 0) {
+      this.read(exchange);
+      return;
     }
-    this.read(conn, bytes, start, end);
+    const view = conn.view;
+    this.runStage(
+      exchange,
+      () => plugins.runAll(plugins.preReadRequest, (p) => p.preReadRequest(view)),
+      this.read,
+      this.rejectPreRead,
+    );
+  }
+
+  /**
+   * Runs the hooks of a stage (`run`), then `next` — at once when every hook was synchronous —
+   * or `rejected` with the error of the first hook that threw.
+   */
+  private runStage(
+    exchange: Exchange,
+    run: () => Promise<void> | undefined,
+    next: (exchange: Exchange) => void,
+    rejected: (exchange: Exchange, error: unknown) => void,
+  ): void {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = run();
+    } catch (error) {
+      rejected(exchange, error);
+      return;
+    }
+    if (pending === undefined) next(exchange);
+    else
+      pending.then(
+        () => next(exchange),
+        (error: unknown) => rejected(exchange, error),
+      );
   }
 
   // ---------------------------------------------------------------------------------------------
   // Reading
 
-  private read(conn: Connection, bytes: Buffer, start: number, end: number): void {
+  private readonly read = (exchange: Exchange): void => {
     let read: Message | Promise<Message>;
     try {
-      read = readMessage(bytes, start, end, this.settings.readOptions);
+      read = readMessage(exchange.frame, exchange.start, exchange.end, this.settings.readOptions);
     } catch (error) {
-      this.unreadable(conn, error);
+      this.unreadable(exchange, error);
       return;
     }
     if (read instanceof Message) {
-      this.afterRead(conn, read, bytes, start, end);
+      this.afterRead(exchange, read);
     } else {
       read.then(
-        (request) => this.afterRead(conn, request, bytes, start, end),
-        (error: unknown) => this.unreadable(conn, error),
+        (request) => this.afterRead(exchange, request),
+        (error: unknown) => this.unreadable(exchange, error),
       );
     }
-  }
+  };
 
   /** A frame that is not a valid request: plugins hear why, then the connection closes. */
-  private unreadable(conn: Connection, thrown: unknown): void {
+  private unreadable(exchange: Exchange, thrown: unknown): void {
     const error = isRpcxError(thrown)
       ? thrown
       : new RpcxError(ErrorCode.Protocol, messageOf(thrown), { cause: thrown });
+    exchange.closeAfterResponse = error;
     const plugins = this.settings.plugins;
-    const close = () => {
-      conn.closeFor(error);
-      this.finished(conn, undefined);
-    };
-    if (plugins.postReadRequest.length === 0) {
-      close();
-      return;
-    }
-    const view = conn.view;
-    let pending: Promise<void> | undefined;
-    try {
-      pending = plugins.runAll(plugins.postReadRequest, (p) =>
-        p.postReadRequest(view, undefined, error),
-      );
-    } catch {
-      // Whatever the plugins say, the stream has lost its framing.
-    }
-    if (pending === undefined) close();
-    else pending.then(close, close);
+    const view = exchange.connection;
+    // Whatever the plugins say, the stream has lost its framing.
+    const close = () => this.responder.end(exchange);
+    this.runStage(
+      exchange,
+      () =>
+        plugins.runAll(plugins.postReadRequest, (p) => p.postReadRequest(view, undefined, error)),
+      close,
+      close,
+    );
   }
 
-  private afterRead(
-    conn: Connection,
-    request: Message,
-    bytes: Buffer,
-    start: number,
-    end: number,
-  ): void {
+  private afterRead(exchange: Exchange, request: Message): void {
+    exchange.received(request);
     const plugins = this.settings.plugins;
-    if (plugins.postReadRequest.length > 0) {
-      const view = conn.view;
-      let pending: Promise<void> | undefined;
-      try {
-        pending = plugins.runAll(plugins.postReadRequest, (p) =>
-          p.postReadRequest(view, request, undefined),
-        );
-      } catch (error) {
-        this.rejectRead(conn, request, 'postReadRequest', error);
-        return;
-      }
-      if (pending !== undefined) {
-        pending.then(
-          () => this.admit(conn, request, bytes, start, end),
-          (error: unknown) => this.rejectRead(conn, request, 'postReadRequest', error),
-        );
-        return;
-      }
+    if (plugins.postReadRequest.length === 0) {
+      this.admit(exchange);
+      return;
     }
-    this.admit(conn, request, bytes, start, end);
+    const view = exchange.connection;
+    this.runStage(
+      exchange,
+      () =>
+        plugins.runAll(plugins.postReadRequest, (p) => p.postReadRequest(view, request, undefined)),
+      this.admit,
+      this.rejectPostRead,
+    );
   }
+
+  private readonly rejectPreRead = (exchange: Exchange, error: unknown): void => {
+    this.rejectRead(exchange, 'preReadRequest', error);
+  };
 
   /**
-   * A read hook refused the request. Go answers a rate limit with an error response and keeps the
+   * Go answers a rate limit from `postReadRequest` with an error response and keeps the
    * connection; any other refusal closes it without a response.
    */
-  private rejectRead(
-    conn: Connection,
-    request: Message | undefined,
-    hook: string,
-    error: unknown,
-  ): void {
-    if (request !== undefined && !request.heartbeat && isRateLimit(error)) {
-      this.refuse(new Exchange(this, conn, request), asError(error));
+  private readonly rejectPostRead = (exchange: Exchange, error: unknown): void => {
+    if (!exchange.request.heartbeat && isRateLimit(error)) {
+      this.responder.refuse(exchange, asError(error));
       return;
     }
+    this.rejectRead(exchange, 'postReadRequest', error);
+  };
+
+  private rejectRead(exchange: Exchange, hook: string, error: unknown): void {
     const message = `request rejected by ${hook} plugin: ${messageOf(error)}`;
     const code = isRpcxError(error) ? error.code : ErrorCode.Internal;
-    conn.closeFor(new RpcxError(code, message, { cause: error }));
-    this.finished(conn, undefined);
+    exchange.closeAfterResponse = new RpcxError(code, message, { cause: error });
+    this.responder.end(exchange);
   }
 
   // ---------------------------------------------------------------------------------------------
   // The call
 
-  private admit(
-    conn: Connection,
-    request: Message,
-    bytes: Buffer,
-    start: number,
-    end: number,
-  ): void {
+  private readonly admit = (exchange: Exchange): void => {
+    const request = exchange.request;
     if (request.heartbeat) {
-      this.echoHeartbeat(conn, request, bytes, start, end);
+      this.echoHeartbeat(exchange);
       return;
     }
-    const exchange = new Exchange(this, conn, request);
     if (this.draining) {
-      this.refuse(exchange, shuttingDown());
+      this.responder.refuse(exchange, shuttingDown());
       return;
     }
     const serializeType = request.serializeType;
     if (this.codecs.get(serializeType) === undefined && isOptionalCodec(serializeType)) {
-      // MsgPack or Protobuf asked for the first time: loaded once. If its library is missing,
-      // the call fails as Go's does (`can not find codec for <n>`) and the log says why.
+      // MsgPack asked for the first time: loaded once. If its library is missing, the call
+      // fails as Go's does (`can not find codec for <n>`) and the log says why.
       this.codecs.load(serializeType).then(
         () => this.call(exchange),
         (error: unknown) => {
@@ -248,36 +217,26 @@ export class RequestPipeline implements ExchangeHost {
       return;
     }
     this.call(exchange);
-  }
+  };
 
   /**
    * Answers a heartbeat: the request frame itself with the Response bit set (spec §1.13),
    * byte-exact, even for a oneway heartbeat. The frame is ours to change: nothing else reads it.
    */
-  private echoHeartbeat(
-    conn: Connection,
-    request: Message,
-    bytes: Buffer,
-    start: number,
-    end: number,
-  ): void {
+  private echoHeartbeat(exchange: Exchange): void {
     const echo = () => {
-      bytes[start + 2] = bytes[start + 2]! | HeaderFlag.Response;
-      conn.write(bytes.subarray(start, end));
-      this.finished(conn, undefined);
+      const { frame, start, end } = exchange;
+      frame[start + 2] = frame[start + 2]! | HeaderFlag.Response;
+      Exchange.connectionOf(exchange).write(frame.subarray(start, end));
+      this.responder.end(exchange);
     };
     const plugins = this.settings.plugins;
-    if (plugins.heartbeatRequest.length > 0) {
-      const view = conn.view;
-      const pending = plugins.runIgnoring('heartbeatRequest', plugins.heartbeatRequest, (p) =>
-        p.heartbeatRequest(view, request),
-      );
-      if (pending !== undefined) {
-        pending.then(echo);
-        return;
-      }
-    }
-    echo();
+    const view = exchange.connection;
+    const pending = plugins.runIgnoring('heartbeatRequest', plugins.heartbeatRequest, (p) =>
+      p.heartbeatRequest(view, exchange.request),
+    );
+    if (pending === undefined) echo();
+    else pending.then(echo);
   }
 
   /** Runs the call through the chain. */
@@ -286,181 +245,16 @@ export class RequestPipeline implements ExchangeHost {
     try {
       result = this.handler(exchange);
     } catch (error) {
-      this.settle(exchange, undefined, asError(error));
+      this.responder.settle(exchange, undefined, asError(error));
       return;
     }
     if (isThenable(result)) {
       result.then(
-        (reply) => this.settle(exchange, reply, undefined),
-        (error: unknown) => this.settle(exchange, undefined, asError(error)),
+        (reply) => this.responder.settle(exchange, reply, undefined),
+        (error: unknown) => this.responder.settle(exchange, undefined, asError(error)),
       );
     } else {
-      this.settle(exchange, result, undefined);
+      this.responder.settle(exchange, result, undefined);
     }
-  }
-
-  /** After the chain: encodes the reply, reports a failure, answers (none for oneway). */
-  private settle(exchange: Exchange, reply: unknown, failure: Error | undefined): void {
-    if (exchange.closeAfterResponse !== undefined) {
-      // Auth refused the call.
-      this.report(exchange, failure!, false);
-      this.refuse(exchange, failure!);
-      return;
-    }
-    let payload: Uint8Array = EMPTY;
-    if (failure === undefined && !exchange.oneway) {
-      try {
-        payload = this.encodeReply(exchange, reply);
-      } catch (error) {
-        failure = asError(error);
-      }
-    }
-    if (failure !== undefined) this.report(exchange, failure, true);
-    if (exchange.oneway) {
-      this.finished(Exchange.connectionOf(exchange), exchange);
-      return;
-    }
-    this.respond(exchange, payload, failure);
-  }
-
-  private encodeReply(exchange: Exchange, reply: unknown): Uint8Array {
-    const serializeType = exchange.request.serializeType;
-    const codec: Codec | undefined = exchange.codec ?? this.codecs.get(serializeType);
-    if (codec === undefined) throw codecNotFound(serializeType);
-    // Go's raw codec encodes a reply the handler left empty as zero bytes.
-    if (codec.serializeType === 0 && (reply === undefined || reply === null)) return EMPTY;
-    return codec.encode(reply, exchange.method?.replyType);
-  }
-
-  /** Tells `onServiceError` (Go's HandleServiceError), or logs it (rate-limited). */
-  private report(call: CallInfo, failure: Error, log: boolean): void {
-    const onServiceError = this.settings.onServiceError;
-    if (onServiceError === undefined) {
-      if (!log) return;
-      this.settings.warnings.warn(`rpcx: failed to handle request: ${peerText(failure.message)}`, {
-        servicePath: peerText(call.servicePath),
-        serviceMethod: peerText(call.serviceMethod),
-        remoteAddress: call.connection?.remoteAddress,
-      });
-      return;
-    }
-    try {
-      onServiceError(failure, call);
-    } catch (error) {
-      this.settings.logger.error(`rpcx: onServiceError threw: ${messageOf(error)}`);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Answering
-
-  /** Answers a request that will not be handled; a oneway one only goes past the plugins. */
-  private refuse(exchange: Exchange, failure: Error): void {
-    if (!exchange.oneway) {
-      this.respond(exchange, EMPTY, failure);
-      return;
-    }
-    const conn = Exchange.connectionOf(exchange);
-    const done = () => this.end(conn, exchange);
-    const plugins = this.settings.plugins;
-    const pending =
-      plugins.preWriteResponse.length === 0
-        ? undefined
-        : plugins.runIgnoring('preWriteResponse', plugins.preWriteResponse, (p) =>
-            p.preWriteResponse(conn.view, exchange.request, undefined, failure),
-          );
-    if (pending === undefined) done();
-    else pending.then(done);
-  }
-
-  /** Builds the response and writes it, with the write plugins around it. */
-  private respond(exchange: Exchange, payload: Uint8Array, failure: Error | undefined): void {
-    const conn = Exchange.connectionOf(exchange);
-    const response = this.buildResponse(exchange, payload, failure);
-    const plugins = this.settings.plugins;
-    if (plugins.preWriteResponse.length > 0) {
-      const pending = plugins.runIgnoring('preWriteResponse', plugins.preWriteResponse, (p) =>
-        p.preWriteResponse(conn.view, exchange.request, response, failure),
-      );
-      if (pending !== undefined) {
-        pending.then(() => this.write(conn, exchange, response, failure));
-        return;
-      }
-    }
-    this.write(conn, exchange, response, failure);
-  }
-
-  private write(
-    conn: Connection,
-    exchange: Exchange,
-    response: Message,
-    failure: Error | undefined,
-  ): void {
-    try {
-      conn.writeMessage(response);
-    } catch (error) {
-      // A response that cannot be framed (a non-string metadata value, too large) becomes an
-      // error response, so the client hears why instead of waiting.
-      const encodeFailure = asError(error);
-      this.settings.logger.error(
-        `rpcx: cannot encode the response to ${peerText(exchange.servicePath)}.${peerText(exchange.serviceMethod)}: ${encodeFailure.message}`,
-        { connection: conn.id, remoteAddress: conn.remoteAddress },
-      );
-      try {
-        conn.writeMessage(this.buildResponse(exchange, EMPTY, encodeFailure, true));
-      } catch {
-        // Nothing more to say to this client.
-      }
-    }
-    const plugins = this.settings.plugins;
-    if (plugins.postWriteResponse.length > 0) {
-      const pending = plugins.runIgnoring('postWriteResponse', plugins.postWriteResponse, (p) =>
-        p.postWriteResponse(conn.view, exchange.request, response, failure),
-      );
-      if (pending !== undefined) {
-        pending.then(() => this.end(conn, exchange));
-        return;
-      }
-    }
-    this.end(conn, exchange);
-  }
-
-  private buildResponse(
-    exchange: Exchange,
-    payload: Uint8Array,
-    failure: Error | undefined,
-    withoutHandlerMetadata = false,
-  ): Message {
-    return buildResponse(
-      exchange.request,
-      this.settings.compressors,
-      withoutHandlerMetadata ? undefined : exchange.responseMetadataIfAny,
-      payload,
-      failure === undefined ? undefined : this.errorText(failure, exchange),
-    );
-  }
-
-  /** The `__rpcx_error__` text: the error's message, or `errorText`'s (Go's ServerErrorFunc). */
-  private errorText(failure: Error, exchange: Exchange): string {
-    const errorText = this.settings.errorText;
-    if (errorText === undefined) return failure.message;
-    try {
-      return String(errorText(failure, exchange.request));
-    } catch (error) {
-      this.settings.logger.error(`rpcx: errorText threw: ${messageOf(error)}`);
-      return failure.message;
-    }
-  }
-
-  /** The request is over; a refused one closes its connection now. */
-  private end(conn: Connection, exchange: Exchange): void {
-    if (exchange.closeAfterResponse !== undefined) conn.closeFor(exchange.closeAfterResponse);
-    this.finished(conn, exchange);
-  }
-
-  private finished(conn: Connection, exchange: Exchange | undefined): void {
-    exchange?.finish();
-    conn.requestDone();
-    this.requestFinished();
   }
 }
