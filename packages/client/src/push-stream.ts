@@ -38,7 +38,7 @@ export class PushStream implements AsyncIterableIterator<RpcxMessage, undefined>
   private readonly signal: AbortSignal | undefined;
   private readonly onAbort = (): void => this.end(undefined);
 
-  /** @internal Created by `Client.pushes()`. */
+  /** Streams are made by `client.pushes()`; there is no reason to make one yourself. */
   constructor(
     options: PushStreamOptions,
     private readonly logger: Logger,
