@@ -1,4 +1,5 @@
 import { ErrorCode, SerializeType } from '@rpcx/core';
+import { nextTurn, resolved, settle, useFakeClock } from '@rpcx/testing';
 import { Client } from './client.js';
 import { TestServer, until } from './test-support/test-server.js';
 
@@ -23,6 +24,7 @@ describe('backpressure', () => {
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await client.close();
     await server.close();
   });
@@ -52,14 +54,25 @@ describe('backpressure', () => {
   });
 
   it('never writes a call that timed out while queued, and fails queued calls on close', async () => {
+    useFakeClock(); // the deadline of the queued call runs on the fake clock
     server.lastConnection.pauseReading();
     const payload = Buffer.alloc(FRAME_PAYLOAD, 2);
     const fillers = Array.from({ length: COUNT }, () =>
       client.send('Echo', 'Echo', payload, raw).catch((error: Error) => error),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const late = client.send('Echo', 'Late', payload, { ...raw, timeoutMs: 50 });
-    await expect(late).rejects.toMatchObject({ code: ErrorCode.Timeout });
+    let lateError: unknown;
+    const late = client
+      .send('Echo', 'Late', payload, { ...raw, timeoutMs: 50 })
+      .catch((error: unknown) => {
+        lateError = error;
+      });
+    await nextTurn();
+    jest.advanceTimersByTime(49);
+    await nextTurn();
+    expect(lateError).toBeUndefined();
+    jest.advanceTimersByTime(1);
+    await resolved(late, 'the queued call to time out');
+    expect(lateError).toMatchObject({ code: ErrorCode.Timeout });
 
     // Closing fails everything still queued, at once. The kernel may have taken a few more frames
     // while we waited, so count what was written right before closing.
@@ -72,8 +85,9 @@ describe('backpressure', () => {
     expect(failed.every((error) => (error as { code?: string }).code === ErrorCode.Shutdown)).toBe(
       true,
     );
+    // The server reads all that reached it, up to the close: the late call is not in it.
     server.lastConnection.resumeReading();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await settle(() => server.lastConnection.framed.closed, 'the server to read up to the close');
     expect(server.calls.some((request) => request.serviceMethod === 'Late')).toBe(false);
   });
 });

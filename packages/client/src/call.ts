@@ -76,7 +76,6 @@ export class Call implements ClientCall, FrameFields {
 
   /** Sequence number on the connection; -1 until the call is sent. */
   seq = -1;
-  owner: CallOwner | undefined = undefined;
   /** The framed request while it waits for the socket to drain. */
   frame: Buffer | undefined = undefined;
   /** The request as a Message, made only for plugins that look at it. */
@@ -86,6 +85,8 @@ export class Call implements ClientCall, FrameFields {
   private reject: (error: RpcxError) => void = noop;
   private deadlineEntry: DeadlineEntry<Call> | undefined = undefined;
   private watchedSignal: AbortSignal | undefined = undefined;
+  /** The connection holding the pending entry; private, so interceptors cannot reach it. */
+  #owner: CallOwner | undefined = undefined;
 
   constructor(
     readonly kind: CallKind,
@@ -101,7 +102,12 @@ export class Call implements ClientCall, FrameFields {
   }
 
   get connection(): ConnectionInfo | undefined {
-    return this.owner?.info;
+    return this.#owner?.info;
+  }
+
+  /** The call was sent on `owner`, which holds its pending entry. */
+  sentOn(owner: CallOwner): void {
+    this.#owner = owner;
   }
 
   /**
@@ -110,9 +116,17 @@ export class Call implements ClientCall, FrameFields {
    * interceptor that retries starts the same call again.
    */
   begin(): Promise<unknown> {
+    if (!this.done) {
+      return Promise.reject(
+        new RpcxError(
+          ErrorCode.InvalidArgument,
+          `${this.describe()}: an interceptor may send a call again only after its last attempt settled`,
+        ),
+      );
+    }
     this.done = false;
     this.seq = -1;
-    this.owner = undefined;
+    this.#owner = undefined;
     this.frame = undefined;
     this.message = undefined;
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -188,7 +202,7 @@ export class Call implements ClientCall, FrameFields {
       this.watch.unwatchSignal(this.watchedSignal, this);
       this.watchedSignal = undefined;
     }
-    this.owner?.forget(this);
+    this.#owner?.forget(this);
     this.frame = undefined;
     return true;
   }

@@ -68,8 +68,9 @@ export interface ClientOptions {
   /** Go-style plugins (spec §4.9): hooks around calls, connections and frames. */
   plugins?: readonly ClientPlugin[];
   /**
-   * Interceptors around every call, first outermost (inside the plugins' `preCall`/`postCall`).
-   * Each gets the next handler and returns one; see `ClientInterceptor`.
+   * Interceptors around every call, first outermost; the plugins' `preCall`/`postCall` run
+   * inside them, once per attempt. Each gets the next handler and returns one; see
+   * `ClientInterceptor`.
    */
   interceptors?: readonly ClientInterceptor[];
   /** Heartbeats; off by default, as in Go. */
@@ -136,8 +137,10 @@ export function resolveClientOptions(options: ClientOptions): {
       readOptions: { compressors, limits },
       logger,
       plugins,
+      // The plugins' call hooks sit next to the send, so that they run once per attempt when an
+      // interceptor retries (Go fires PreCall/PostCall for each XClient attempt).
       interceptors:
-        plugins.interceptor === undefined ? interceptors : [plugins.interceptor, ...interceptors],
+        plugins.interceptor === undefined ? interceptors : [...interceptors, plugins.interceptor],
       heartbeatIntervalMs: heartbeat?.intervalMs ?? 0,
       heartbeatMaxWaitMs: heartbeat?.maxWaitMs ?? DEFAULT_HEARTBEAT_MAX_WAIT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,

@@ -10,6 +10,7 @@ import {
   type RpcxError,
   SerializeType,
 } from '@rpcx/core';
+import { nextTurn, resolved, settle, useFakeClock } from '@rpcx/testing';
 import protobuf from 'protobufjs';
 import { Client } from './client.js';
 import { withServerAndClient } from './test-support/server-and-client.js';
@@ -42,6 +43,7 @@ describe('Client calls', () => {
     server = s;
     client = c;
   });
+  afterEach(() => jest.useRealTimers());
 
   it('calls with MsgPack by default, as Go does', async () => {
     await expect(client.call('Arith', 'Mul', { A: 6, B: 7 })).resolves.toEqual({ C: 42 });
@@ -170,23 +172,34 @@ describe('Client calls', () => {
   });
 
   it('sends the time left as __ServerTimeout, and it decreases', async () => {
+    useFakeClock(); // no time passes unless the test moves the clock
     await client.connect();
     const raw = { serializeType: SerializeType.None };
     await client.call('Echo', 'Echo', Buffer.alloc(0), { ...raw, timeoutMs: 5_000 });
-    const first = Number(server.calls[0]!.metadata[MetadataKey.ServerTimeout]);
-    expect(first).toBeGreaterThan(4_900);
-    expect(first).toBeLessThanOrEqual(5_000);
+    expect(server.calls[0]!.metadata[MetadataKey.ServerTimeout]).toBe('5000');
 
-    // Time spent before sending (here: in a slow preCall plugin) is deducted.
+    // Time spent before sending (here: 120 ms in a slow preCall plugin) is deducted.
+    let inPreCall!: () => void;
+    const preCallStarted = new Promise<void>((resolve) => {
+      inPreCall = resolve;
+    });
     const fresh = new Client({
       address: server.address,
-      plugins: [{ preCall: () => new Promise((resolve) => setTimeout(resolve, 120)) }],
+      plugins: [
+        {
+          preCall: () => {
+            inPreCall();
+            return new Promise((resolve) => setTimeout(resolve, 120));
+          },
+        },
+      ],
     });
     try {
-      await fresh.call('Echo', 'Echo', Buffer.alloc(0), { ...raw, timeoutMs: 1_000 });
-      const second = Number(server.calls[1]!.metadata[MetadataKey.ServerTimeout]);
-      expect(second).toBeLessThanOrEqual(880);
-      expect(second).toBeGreaterThan(500);
+      const call = fresh.call('Echo', 'Echo', Buffer.alloc(0), { ...raw, timeoutMs: 1_000 });
+      await preCallStarted;
+      jest.advanceTimersByTime(120);
+      await resolved(call, 'the call');
+      expect(server.calls[1]!.metadata[MetadataKey.ServerTimeout]).toBe('880');
     } finally {
       await fresh.close();
     }
@@ -197,20 +210,30 @@ describe('Client calls', () => {
   });
 
   it('times out with RpcxError(Timeout), drops the late response, and goes on', async () => {
-    const started = Date.now();
-    const error = await rejection(
+    useFakeClock(); // the deadline and the server's 150 ms delay both run on the fake clock
+    let error: RpcxError | undefined;
+    const call = rejection(
       client.call('Echo', 'Delay', Buffer.from('late'), {
         serializeType: SerializeType.None,
         metadata: { delay: '150' },
         timeoutMs: 40,
       }),
-    );
-    expect(error.code).toBe(ErrorCode.Timeout);
-    expect(error.message).toBe('Echo.Delay: deadline exceeded');
-    expect(Date.now() - started).toBeLessThan(140);
+    ).then((e) => {
+      error = e;
+    });
+    await settle(() => server.calls.length === 1, 'the call to reach the server');
+    jest.advanceTimersByTime(39);
+    await nextTurn();
+    expect(error).toBeUndefined();
+    expect(client.pendingCalls).toBe(1);
+    jest.advanceTimersByTime(1); // 40 ms: the deadline
+    await resolved(call, 'the call to time out');
+    expect(error!.code).toBe(ErrorCode.Timeout);
+    expect(error!.message).toBe('Echo.Delay: deadline exceeded');
     expect(client.pendingCalls).toBe(0);
-    // The late response arrives and is dropped; the connection keeps working.
-    await new Promise((resolve) => setTimeout(resolve, 160));
+    // At 150 ms the late response is sent; it reaches the client before the reply to the next
+    // call (same socket, written first) and is dropped; the connection keeps working.
+    jest.advanceTimersByTime(110);
     await expect(client.call('Arith', 'Mul', { A: 3, B: 3 })).resolves.toEqual({ C: 9 });
     expect(client.connected).toBe(true);
     // A timeout of 0 has expired before anything is sent.

@@ -197,9 +197,13 @@ export class Client {
     // Infinity (like undefined) means no deadline.
     const deadline =
       timeoutMs === undefined ? Number.POSITIVE_INFINITY : monotonicNow() + timeoutMs;
-    return this.handle(
-      new Call(kind, servicePath, serviceMethod, args, options, deadline, this.watch),
-    );
+    const call = new Call(kind, servicePath, serviceMethod, args, options, deadline, this.watch);
+    try {
+      return this.handle(call);
+    } catch (error) {
+      // An interceptor that throws instead of rejecting: the caller still gets a promise.
+      return Promise.reject(error);
+    }
   }
 
   /** The end of the chain: serialize the arguments, then send on the connection. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { ErrorCode, isRpcxError, type RpcxError } from '@rpcx/core';
-import { createTlsFixture } from '@rpcx/testing';
+import { createTlsFixture, nextTurn, resolved, useFakeClock } from '@rpcx/testing';
 import { Backoff } from './backoff.js';
 import { Client } from './client.js';
 import { withServerAndClient } from './test-support/server-and-client.js';
@@ -27,8 +27,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('connection loss and reconnection', () => {
   let server: TestServer;
   let client: Client;
@@ -37,16 +35,31 @@ describe('connection loss and reconnection', () => {
     server = s;
     client = c;
   });
+  afterEach(() => jest.useRealTimers());
 
   it('fails every call in flight at once when the server drops the connection', async () => {
     const reasons: RpcxError[] = [];
-    client.onClose((reason) => reasons.push(reason));
-    const calls = Array.from({ length: 10 }, () => rejection(client.call('Echo', 'Silent', {})));
+    let failed = 0;
+    let failedByTurnEnd = -1;
+    client.onClose((reason) => {
+      reasons.push(reason);
+      // "At once": every call has failed by the end of the turn in which the loss was seen,
+      // with no timer in between.
+      setImmediate(() => {
+        failedByTurnEnd = failed;
+      });
+    });
+    const calls = Array.from({ length: 10 }, () =>
+      rejection(client.call('Echo', 'Silent', {})).then((error) => {
+        failed++;
+        return error;
+      }),
+    );
     await until(() => server.calls.length === 10);
-    const started = Date.now();
     server.dropConnections();
     const errors = await Promise.all(calls);
-    expect(Date.now() - started).toBeLessThan(500);
+    await until(() => failedByTurnEnd >= 0);
+    expect(failedByTurnEnd).toBe(10);
     for (const error of errors) {
       expect(error.code).toBe(ErrorCode.Unavailable);
       expect(error.retryable).toBe(true);
@@ -100,14 +113,20 @@ describe('connection loss and reconnection', () => {
   });
 
   it('closes the connection after idleTimeoutMs without traffic, and reconnects', async () => {
+    useFakeClock();
     const idle = new Client({ address: server.address, idleTimeoutMs: 80 });
     try {
       const closed = new Promise<RpcxError>((resolve) => idle.onClose(resolve));
       await idle.connect();
-      const reason = await closed;
+      jest.advanceTimersByTime(79);
+      await nextTurn();
+      expect(idle.connected).toBe(true);
+      jest.advanceTimersByTime(1);
+      const reason = await resolved(closed, 'the idle connection to close');
       expect(reason.code).toBe(ErrorCode.Unavailable);
       expect(reason.message).toMatch(/idle for 80 ms/);
       await expect(idle.call('Arith', 'Mul', { A: 3, B: 1 })).resolves.toEqual({ C: 3 });
+      expect(server.connections).toHaveLength(2);
     } finally {
       await idle.close();
     }
@@ -136,6 +155,10 @@ describe('connection loss and reconnection', () => {
 });
 
 describe('dialling', () => {
+  // Backoff delays are measured on the fake clock, and connect() sleeps on a fake timer.
+  beforeEach(() => useFakeClock());
+  afterEach(() => jest.useRealTimers());
+
   it('backs off exponentially between failed dials; calls fail fast meanwhile', async () => {
     const port = await freePort();
     const failedDials: string[] = [];
@@ -154,20 +177,35 @@ describe('dialling', () => {
       // Within the 60 ms backoff: no dial, an immediate error saying when the next one is.
       const fast = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(fast.code).toBe(ErrorCode.Unavailable);
-      expect(fast.message).toMatch(/ECONNREFUSED.*; next dial in \d+ ms$/);
+      expect(fast.message).toMatch(/ECONNREFUSED.*; next dial in 60 ms$/);
+      expect(failedDials).toHaveLength(1);
+      jest.advanceTimersByTime(59);
+      const last = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(last.message).toMatch(/; next dial in 1 ms$/);
       expect(failedDials).toHaveLength(1);
 
-      await sleep(70);
+      jest.advanceTimersByTime(1); // 60 ms: the next call dials
       await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(failedDials).toHaveLength(2);
-      // Now 120 ms: still backing off after 70.
-      await sleep(70);
+      // Now 120 ms: still backing off 119 ms later.
+      const doubled = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      expect(doubled.message).toMatch(/; next dial in 120 ms$/);
+      jest.advanceTimersByTime(119);
       await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(failedDials).toHaveLength(2);
 
-      // connect() waits the backoff out instead of failing fast.
+      // connect() waits the backoff out instead of failing fast: it dials only when the 120 ms
+      // are over, so it reaches a server that started in the meantime.
+      let connected = false;
+      const connecting = client.connect().then(() => {
+        connected = true;
+      });
       server = await TestServer.start({ address: `tcp@127.0.0.1:${port}` });
-      await client.connect();
+      await nextTurn();
+      expect(connected).toBe(false);
+      expect(failedDials).toHaveLength(2);
+      jest.advanceTimersByTime(1); // 120 ms: its sleep ends, it dials
+      await resolved(connecting, 'connect() to dial once the backoff is over');
       expect(client.connected).toBe(true);
       await expect(client.call('Arith', 'Mul', { A: 5, B: 5 })).resolves.toEqual({ C: 25 });
       expect(failedDials).toHaveLength(2);
@@ -184,8 +222,13 @@ describe('dialling', () => {
       reconnect: { initialDelayMs: 5_000, jitter: 0 },
     });
     await rejection(client.connect());
-    const aborted = await rejection(client.connect({ signal: AbortSignal.timeout(20) }));
+    const controller = new AbortController();
+    const abortable = rejection(client.connect({ signal: controller.signal }));
+    jest.advanceTimersByTime(4_999); // still waiting out the backoff
+    controller.abort();
+    const aborted = await abortable;
     expect(aborted.code).toBe(ErrorCode.Canceled);
+    expect(aborted.message).toBe(`connect tcp@127.0.0.1:${port}: canceled`);
     const waiting = rejection(client.connect());
     await client.close();
     expect((await waiting).code).toBe(ErrorCode.Shutdown);

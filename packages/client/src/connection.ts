@@ -159,7 +159,7 @@ export class Connection implements CallOwner, HeartbeatTarget {
     // Framed: the serialized arguments are no longer needed (a heartbeat keeps its payload to
     // compare with the echo).
     if (call.kind !== CallKind.Heartbeat) call.payload = EMPTY;
-    call.owner = this;
+    call.sentOn(this);
     if (call.kind !== CallKind.Oneway) this.pending.add(call);
     if (direct) {
       this.framed.writeFrom(this.writer);

@@ -1,8 +1,9 @@
 import { ErrorCode, isRpcxError, type RpcxError } from '@rpcx/core';
 import { encodeMessage } from '@rpcx/protocol';
+import { nextTurn, resolved, settle, useFakeClock } from '@rpcx/testing';
 import { Client } from './client.js';
 import { heartbeatMessage, heartbeatPayload } from './heartbeat.js';
-import { TestServer, until } from './test-support/test-server.js';
+import { TestServer } from './test-support/test-server.js';
 
 const hex = (dump: string) => Buffer.from(dump.replace(/\s+/g, ''), 'hex');
 
@@ -25,29 +26,47 @@ describe('heartbeat frames', () => {
 describe('heartbeats', () => {
   let server: TestServer;
 
+  // The heartbeat's interval and its deadline run on fake timers the tests drive; sockets are real.
   beforeEach(async () => {
     server = await TestServer.start();
+    useFakeClock();
   });
 
   afterEach(async () => {
+    jest.useRealTimers();
     await server.close();
   });
 
   it('are off by default', async () => {
     const client = new Client({ address: server.address });
-    await client.connect();
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(server.requests).toHaveLength(0);
-    await client.close();
+    try {
+      await client.connect();
+      jest.advanceTimersByTime(10 * 60_000);
+      // A call after the quiet time: the server gets it, on the same connection, and nothing
+      // before it.
+      await client.call('Arith', 'Mul', { A: 1, B: 1 });
+      expect(server.connections).toHaveLength(1);
+      expect(server.requests.map((request) => request.heartbeat)).toEqual([false]);
+    } finally {
+      await client.close();
+    }
   });
 
   it('are sent every intervalMs in Go’s exact bytes, taking seqs from the call counter', async () => {
     const client = new Client({ address: server.address, heartbeat: { intervalMs: 25 } });
     try {
-      const before = BigInt(Date.now()) * 1_000_000n;
       await client.call('Arith', 'Mul', { A: 1, B: 1 });
-      await until(() => server.requests.length >= 3);
-      const after = BigInt(Date.now()) * 1_000_000n;
+      const connectedAt = Date.now(); // fake: it moves only when the test says so
+      jest.advanceTimersByTime(24);
+      expect(client.pendingCalls).toBe(0);
+      jest.advanceTimersByTime(1); // the first beat goes out, 25 ms after connecting
+      expect(client.pendingCalls).toBe(1);
+      await settle(() => server.requests.length === 2 && client.pendingCalls === 0, 'the echo');
+      jest.advanceTimersByTime(24);
+      expect(client.pendingCalls).toBe(0);
+      jest.advanceTimersByTime(1);
+      await settle(() => server.requests.length === 3 && client.pendingCalls === 0, 'the echo');
+
       const frame = server.frames[1]!;
       expect(frame.subarray(0, 4)).toEqual(hex('08 00 40 30'));
       expect(frame.readBigUInt64BE(4)).toBe(1n); // the call took seq 0
@@ -55,9 +74,10 @@ describe('heartbeats', () => {
         Buffer.concat([hex('00000019 00000000 00000000 00000000 00000009 d3'), frame.subarray(33)]),
       );
       expect(frame).toHaveLength(41);
-      const sentAt = frame.readBigInt64BE(33);
-      expect(sentAt >= before && sentAt <= after).toBe(true);
+      // The Unix time in ns when it was sent.
+      expect(frame.readBigInt64BE(33)).toBe(BigInt(connectedAt + 25) * 1_000_000n);
       expect(server.requests[2]!.seq).toBe(2n);
+      expect(server.frames[2]!.readBigInt64BE(33)).toBe(BigInt(connectedAt + 50) * 1_000_000n);
       // Echoed: the connection stays up and works.
       expect(client.connected).toBe(true);
       await expect(client.call('Arith', 'Mul', { A: 2, B: 3 })).resolves.toEqual({ C: 6 });
@@ -74,18 +94,26 @@ describe('heartbeats', () => {
     });
     try {
       const closed = new Promise<RpcxError>((resolve) => client.onClose(resolve));
-      const started = Date.now();
       let failure: unknown;
-      try {
-        await client.call('Echo', 'Silent', {});
-      } catch (error) {
+      const call = client.call('Echo', 'Silent', {}).catch((error: unknown) => {
         failure = error;
-      }
+      });
+      await settle(() => server.calls.length === 1, 'the call to reach the server');
+      jest.advanceTimersByTime(20); // the beat that is never answered
+      await settle(() => server.requests.length === 2, 'the heartbeat to reach the server');
+      // Beats are not stacked while one is out; the connection lives until maxWaitMs has passed.
+      jest.advanceTimersByTime(59);
+      await nextTurn();
+      expect(failure).toBeUndefined();
+      expect(client.connected).toBe(true);
+      expect(server.requests).toHaveLength(2);
+      jest.advanceTimersByTime(1); // no more fake time passes from here on
+      await resolved(call, 'the call to fail');
+      expect(client.connected).toBe(false);
       expect(isRpcxError(failure, ErrorCode.Unavailable)).toBe(true);
       expect((failure as RpcxError).message).toBe(
         `connection to ${client.address} closed: heartbeat: no answer within 60 ms`,
       );
-      expect(Date.now() - started).toBeLessThan(1_000);
       expect((await closed).message).toBe((failure as RpcxError).message);
 
       // A peer that answers again is reconnected to on the next call.

@@ -8,7 +8,6 @@
  */
 import {
   asRpcxError,
-  type CallInfo,
   type ClientPlugin,
   type ConnectionInfo,
   ErrorCode,
@@ -142,16 +141,19 @@ export class PluginAdapter {
         }
       }
       let reply: unknown;
+      let thrown: unknown;
       let outcome: RpcxError | undefined;
       try {
         reply = await next(call);
       } catch (error) {
+        thrown = error;
         outcome = asRpcxError(error, ErrorCode.Internal);
       }
+      const failure = outcome;
       for (const plugin of postCall) {
         try {
           await plugin.postCall!(
-            call as CallInfo,
+            call,
             call.args,
             outcome === undefined ? reply : undefined,
             outcome,
@@ -160,7 +162,8 @@ export class PluginAdapter {
           outcome = pluginError(plugin, 'postCall', error);
         }
       }
-      if (outcome !== undefined) throw outcome;
+      // Unless a postCall replaced it, the caller gets what the call failed with, as thrown.
+      if (outcome !== undefined) throw outcome === failure ? thrown : outcome;
       return reply;
     };
   }

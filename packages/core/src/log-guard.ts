@@ -9,10 +9,12 @@ import type { Logger } from './logger.js';
 /** Longest peer-supplied text written to a log line. */
 export const MAX_LOGGED_TEXT = 128;
 
-/** `text` cut to `max` characters, saying how much was cut. */
+/** `text` cut to `max` characters (never inside a surrogate pair), saying how much was cut. */
 export function peerText(text: string, max: number = MAX_LOGGED_TEXT): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+  const last = text.charCodeAt(max - 1);
+  const cut = last >= 0xd800 && last <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, cut)}… (${text.length - cut} more characters)`;
 }
 
 export interface WarningLimiterOptions {
@@ -25,40 +27,50 @@ export interface WarningLimiterOptions {
 }
 
 /**
- * Lets `burst` warnings per window through to the logger; the rest are counted, and the first
- * warning of the next window says how many were suppressed.
+ * Lets `burst` lines per window and level through to the logger (warnings and info lines each
+ * have their own budget, so a flood of routine disconnects cannot hide a warning); the rest are
+ * counted, and the first line of that level in a later window says how many were suppressed.
  */
 export class WarningLimiter {
-  private readonly burst: number;
-  private readonly windowMs: number;
-  private readonly now: () => number;
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private passed = 0;
-  private suppressed = 0;
+  private readonly warnings: LevelBudget;
+  private readonly infos: LevelBudget;
 
-  constructor(
-    private readonly logger: Logger,
-    options: WarningLimiterOptions = {},
-  ) {
-    this.burst = Math.max(1, options.burst ?? 10);
-    this.windowMs = Math.max(1, options.windowMs ?? 1000);
-    this.now = options.now ?? Date.now;
+  constructor(logger: Logger, options: WarningLimiterOptions = {}) {
+    const burst = Math.max(1, options.burst ?? 10);
+    const windowMs = Math.max(1, options.windowMs ?? 1000);
+    const now = options.now ?? Date.now;
+    this.warnings = new LevelBudget((m, f) => logger.warn(m, f), burst, windowMs, now);
+    this.infos = new LevelBudget((m, f) => logger.info(m, f), burst, windowMs, now);
   }
 
-  /** Warnings dropped since the last one that went through. */
+  /** Lines dropped (both levels) since the last of their level that went through. */
   get suppressedCount(): number {
-    return this.suppressed;
+    return this.warnings.suppressed + this.infos.suppressed;
   }
 
   warn(message: string, fields?: Record<string, unknown>): void {
-    this.log('warn', message, fields);
+    this.warnings.log(message, fields);
   }
 
   info(message: string, fields?: Record<string, unknown>): void {
-    this.log('info', message, fields);
+    this.infos.log(message, fields);
   }
+}
 
-  private log(level: 'warn' | 'info', message: string, fields?: Record<string, unknown>): void {
+/** The budget of one log level. */
+class LevelBudget {
+  suppressed = 0;
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private passed = 0;
+
+  constructor(
+    private readonly write: (message: string, fields?: Record<string, unknown>) => void,
+    private readonly burst: number,
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  log(message: string, fields?: Record<string, unknown>): void {
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
@@ -70,10 +82,11 @@ export class WarningLimiter {
     }
     this.passed++;
     if (this.suppressed > 0) {
-      fields = { ...fields, suppressed: this.suppressed };
-      message = `${message} (${this.suppressed} similar messages suppressed)`;
+      const count = this.suppressed;
+      fields = { ...fields, suppressed: count };
+      message = `${message} (${count} similar ${count === 1 ? 'message' : 'messages'} suppressed)`;
       this.suppressed = 0;
     }
-    this.logger[level](message, fields);
+    this.write(message, fields);
   }
 }

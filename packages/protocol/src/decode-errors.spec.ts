@@ -76,7 +76,9 @@ describe('decodeMessage refuses bad frames', () => {
       decodeMessage(frame, { limits: { maxFrameLength: 999 } }),
       ErrorCode.MessageTooLarge,
     );
-    expect(error.message).toBe('message is too long: 1016 bytes exceed the limit of 999');
+    expect(error.message).toBe(
+      'message is too long: 1016 bytes exceed the limit of 999 (maxFrameLength)',
+    );
   });
 
   it('an uncompressed payload over maxDecompressedLength', async () => {
@@ -85,7 +87,9 @@ describe('decodeMessage refuses bad frames', () => {
       decodeMessage(frame, { limits: { maxDecompressedLength: 9 } }),
       ErrorCode.MessageTooLarge,
     );
-    expect(error.message).toBe('payload of 10 bytes exceeds the maximum allowed size of 9 bytes');
+    expect(error.message).toBe(
+      'payload of 10 bytes exceeds the maximum allowed size of 9 bytes (maxDecompressedLength)',
+    );
     await expect(
       decodeMessage(frame, { limits: { maxDecompressedLength: 10 } }),
     ).resolves.toBeInstanceOf(Message);
@@ -98,7 +102,7 @@ describe('decodeMessage refuses bad frames', () => {
       ErrorCode.MessageTooLarge,
     );
     expect(error.message).toBe(
-      'decompressed size exceeds the maximum allowed size of 1048576 bytes',
+      'decompressed size exceeds the maximum allowed size of 1048576 bytes (maxDecompressedLength)',
     );
   });
 

@@ -110,7 +110,7 @@ describe('FrameDecoder', () => {
     expect(thrown).toBeInstanceOf(RpcxError);
     expect((thrown as RpcxError).code).toBe(ErrorCode.MessageTooLarge);
     expect((thrown as RpcxError).message).toBe(
-      'message is too long: 2018 bytes exceed the limit of 1024',
+      'message is too long: 2018 bytes exceed the limit of 1024 (maxFrameLength)',
     );
     expect(decoder.bufferedBytes).toBe(0);
   });

@@ -108,7 +108,9 @@ describe('FrameWriter.prepare refuses, before anything is written', () => {
     const message = new Message({ payload: Buffer.alloc(100) }); // body: 4 + 4 + 4 + 4 + 100
     const writer = new FrameWriter({ maxFrameLength: 115 });
     const error = rpcxErrorOf(() => writer.prepare(message), ErrorCode.MessageTooLarge);
-    expect(error.message).toBe('message is too long: 116 bytes exceed the limit of 115');
+    expect(error.message).toBe(
+      'message is too long: 116 bytes exceed the limit of 115 (maxFrameLength)',
+    );
     expect(() => encodeMessage(message, { maxFrameLength: 115 })).toThrow(error.message);
     expect(new FrameWriter({ maxFrameLength: 116 }).prepare(message).frameLength).toBe(132);
   });

@@ -40,7 +40,9 @@ describe('gzipCompressor', () => {
       gzipCompressor.decompress(packed, 999),
       ErrorCode.MessageTooLarge,
     );
-    expect(error.message).toBe('decompressed size exceeds the maximum allowed size of 999 bytes');
+    expect(error.message).toBe(
+      'decompressed size exceeds the maximum allowed size of 999 bytes (maxDecompressedLength)',
+    );
   });
 
   it('refuses corrupt or truncated gzip with protocol', async () => {
@@ -81,7 +83,7 @@ describe('a gzip bomb: 200 MiB of zeros in about 200 KiB', () => {
     const frame = frameWith({ byte2: 0x04, payload: bomb });
     const error = await rejectionOf(decodeMessage(frame), ErrorCode.MessageTooLarge);
     expect(error.message).toBe(
-      'decompressed size exceeds the maximum allowed size of 67108864 bytes',
+      'decompressed size exceeds the maximum allowed size of 67108864 bytes (maxDecompressedLength)',
     );
   });
 
@@ -92,7 +94,7 @@ describe('a gzip bomb: 200 MiB of zeros in about 200 KiB', () => {
       ErrorCode.MessageTooLarge,
     );
     expect(error.message).toBe(
-      'decompressed size exceeds the maximum allowed size of 1048576 bytes',
+      'decompressed size exceeds the maximum allowed size of 1048576 bytes (maxDecompressedLength)',
     );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * MiB);
   });

@@ -12,7 +12,7 @@ export function protocolError(message: string): RpcxError {
 export function frameTooLong(length: number, limit: number): RpcxError {
   return new RpcxError(
     ErrorCode.MessageTooLarge,
-    `message is too long: ${length} bytes exceed the limit of ${limit}`,
+    `message is too long: ${length} bytes exceed the limit of ${limit} (maxFrameLength)`,
   );
 }
 
@@ -38,7 +38,7 @@ export function payloadTooLarge(limit: number, length?: number): RpcxError {
   const size = length === undefined ? 'decompressed size' : `payload of ${length} bytes`;
   return new RpcxError(
     ErrorCode.MessageTooLarge,
-    `${size} exceeds the maximum allowed size of ${limit} bytes`,
+    `${size} exceeds the maximum allowed size of ${limit} bytes (maxDecompressedLength)`,
   );
 }
 

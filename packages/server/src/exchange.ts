@@ -36,6 +36,12 @@ export interface ExchangeHost {
   readonly deadlines: DeadlineQueue<Exchange>;
 }
 
+/**
+ * The connection that owns the socket of an exchange, for the server's own parts. A module
+ * function, not a member: handlers and interceptors get the exchange and must not reach it.
+ */
+export let connectionOf: (exchange: Exchange) => Connection;
+
 export class Exchange implements ServerCall {
   /** The request, once read. */
   request!: Message;
@@ -80,9 +86,8 @@ export class Exchange implements ServerCall {
     }
   }
 
-  /** @internal The connection that owns the socket (server internals only). */
-  static connectionOf(exchange: Exchange): Connection {
-    return exchange.#conn;
+  static {
+    connectionOf = (exchange) => exchange.#conn;
   }
 
   get servicePath(): string {

@@ -10,7 +10,7 @@ import type { ServerHandler } from './interceptor.js';
 export const invokeMethod: ServerHandler = (call) => {
   if (!(call instanceof Exchange)) {
     throw new RpcxError(
-      ErrorCode.Internal,
+      ErrorCode.InvalidArgument,
       'an interceptor must pass on the call it was given, not another object',
     );
   }

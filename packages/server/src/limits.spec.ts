@@ -1,12 +1,26 @@
 import { gzipSync } from 'node:zlib';
 import { encodeMessage } from '@rpcx/protocol';
+import { resolved, settle, useFakeClock } from '@rpcx/testing';
 import fc from 'fast-check';
-import type { ServerOptions } from './server.js';
+import type { Server, ServerOptions } from './server.js';
 import { cleanup, connect, eventually, startServer } from './test-support/harness.js';
 import { MemoryLogger } from './test-support/memory-logger.js';
 import { jsonRequest, RawClient, request } from './test-support/raw-client.js';
+import type { ServerConnection } from './types.js';
 
-afterEach(cleanup);
+afterEach(async () => {
+  jest.useRealTimers();
+  await cleanup();
+});
+
+/** The server's side of `client`'s connection. */
+function connectionOf(server: Server, client: RawClient): ServerConnection {
+  const view = server
+    .connections()
+    .find((conn) => conn.remoteAddress === client.framed.localAddress);
+  if (view === undefined) throw new Error('no such connection on the server');
+  return view;
+}
 
 const text = (payload: Uint8Array) => Buffer.from(payload).toString();
 
@@ -84,33 +98,70 @@ describe('bad input closes only that connection, with a clear warning', () => {
     await expectCutOff(setup, bad, /decompressed size exceeds/);
   });
 
+  // Frame timeouts run on the fake clock, which moves only when the test says so.
+
   test('a stalled half frame is cut off after the frame timeout', async () => {
+    useFakeClock();
     const setup = await guardedServer({ frameTimeoutMs: 60 });
     const bad = await connect(setup.address);
-    const frame = encodeMessage(jsonRequest('Svc', 'Echo', 'x'.repeat(100), { seq: 1 }));
-    bad.write(frame.subarray(0, 40));
+    await settle(() => setup.server.connections().length === 2, 'the server to accept');
+    const badView = connectionOf(setup.server, bad);
+    const frame = encodeMessage(jsonRequest('Svc', 'Echo', 'x'.repeat(100), { seq: 2 }));
+    // One write: a whole request, then the start of the next. The answer to the first one
+    // means the server has read both, so its frame clock runs from now.
+    bad.write(
+      Buffer.concat([
+        encodeMessage(jsonRequest('Svc', 'Echo', 1, { seq: 1 })),
+        frame.subarray(0, 40),
+      ]),
+    );
+    expect(text((await resolved(bad.next(), 'the answer to the whole request')).payload)).toBe('1');
     // The healthy client keeps talking meanwhile.
-    expect(
-      text((await setup.healthy.call(jsonRequest('Svc', 'Echo', 1, { seq: 1 }))).payload),
-    ).toBe('1');
+    const answer = await resolved(
+      setup.healthy.call(jsonRequest('Svc', 'Echo', 1, { seq: 1 })),
+      'the healthy client',
+    );
+    expect(text(answer.payload)).toBe('1');
+    jest.advanceTimersByTime(59);
+    expect(badView.closed).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(badView.closed).toBe(true);
+    jest.useRealTimers();
     await expectCutOff(setup, bad, /sent part of a frame and stalled for 60 ms/);
   });
 
   test('a busy client whose frames straddle chunks is not mistaken for a stalled one', async () => {
+    useFakeClock();
     const setup = await guardedServer({ frameTimeoutMs: 60 });
     const client = await connect(setup.address);
+    await settle(() => setup.server.connections().length === 2, 'the server to accept');
+    const view = connectionOf(setup.server, client);
     let carry: Buffer = Buffer.alloc(0);
-    // Every chunk ends inside a frame for 250 ms, but every frame completes within 10 ms.
+    // Every chunk ends inside a frame for 24 × 40 ms (16 frame timeouts), but every frame
+    // completes within 40 ms.
     for (let seq = 1; seq <= 25; seq++) {
       const frame = encodeMessage(jsonRequest('Svc', 'Echo', seq, { seq }));
       const half = frame.length >> 1;
       client.write(Buffer.concat([carry, frame.subarray(0, half)]));
       carry = frame.subarray(half);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (seq > 1) {
+        // This chunk completed the previous frame: its answer says the server has read it.
+        const previous = BigInt(seq - 1);
+        await resolved(
+          client.waitFor((m) => m.seq === previous),
+          `the answer to request ${previous}`,
+        );
+        jest.advanceTimersByTime(40);
+        expect(view.closed).toBe(false);
+      }
     }
     client.write(carry);
-    for (let i = 0; i < 25; i++) await client.next();
+    await resolved(
+      client.waitFor((m) => m.seq === 25n),
+      'the answer to the last request',
+    );
     expect(client.isOpen).toBe(true);
+    expect(view.closed).toBe(false);
   });
 
   test('metadata that lies, a payload length that lies, an unknown compressor', async () => {
@@ -180,10 +231,18 @@ describe('connection limits', () => {
   });
 
   test('idle timeout closes a silent connection', async () => {
+    useFakeClock();
     const setup = await guardedServer({ idleTimeoutMs: 50 });
     const idle = await connect(setup.address);
-    await idle.closed;
-    await setup.healthy.closed;
+    await settle(() => setup.server.connections().length === 2, 'the server to accept');
+    const views = setup.server.connections();
+    jest.advanceTimersByTime(49);
+    expect(views.map((view) => view.closed)).toEqual([false, false]);
+    jest.advanceTimersByTime(1);
+    expect(views.map((view) => view.closed)).toEqual([true, true]);
+    await resolved(idle.closed, 'the idle client to see the close');
+    await resolved(setup.healthy.closed, 'the other client to see the close');
+    jest.useRealTimers();
     await eventually(() => setup.logger.messages('warn').some((m) => m.includes('idle for 50 ms')));
   });
 });

@@ -20,7 +20,7 @@ import { HeaderFlag, Message, type ReadOptions, readMessage } from '@rpcx/protoc
 import { authInterceptor } from './auth.js';
 import type { Connection } from './connection.js';
 import { isRateLimit, shuttingDown } from './errors.js';
-import { Exchange, type ExchangeHost } from './exchange.js';
+import { connectionOf, Exchange, type ExchangeHost } from './exchange.js';
 import { isThenable, type ServerHandler, type ServerInterceptor } from './interceptor.js';
 import { invokeMethod } from './invoke-method.js';
 import { Responder, type ResponderSettings } from './responder.js';
@@ -227,7 +227,7 @@ export class RequestPipeline implements ExchangeHost {
     const echo = () => {
       const { frame, start, end } = exchange;
       frame[start + 2] = frame[start + 2]! | HeaderFlag.Response;
-      Exchange.connectionOf(exchange).write(frame.subarray(start, end));
+      connectionOf(exchange).write(frame.subarray(start, end));
       this.responder.end(exchange);
     };
     const plugins = this.settings.plugins;

@@ -17,7 +17,7 @@ import {
 } from '@rpcx/core';
 import type { CompressorRegistry, Message } from '@rpcx/protocol';
 import { codecNotFound } from './errors.js';
-import { Exchange } from './exchange.js';
+import { connectionOf, type Exchange } from './exchange.js';
 import type { PluginAdapter } from './plugin-adapter.js';
 import { buildResponse, EMPTY } from './response.js';
 import type { ErrorTextFunction, ServiceErrorHandler } from './types.js';
@@ -100,7 +100,7 @@ export class Responder {
       this.respond(exchange, EMPTY, failure);
       return;
     }
-    const conn = Exchange.connectionOf(exchange);
+    const conn = connectionOf(exchange);
     const done = () => this.end(exchange);
     const plugins = this.settings.plugins;
     const pending =
@@ -115,7 +115,7 @@ export class Responder {
 
   /** Builds the response and writes it, with the write plugins around it. */
   private respond(exchange: Exchange, payload: Uint8Array, failure: Error | undefined): void {
-    const conn = Exchange.connectionOf(exchange);
+    const conn = connectionOf(exchange);
     const response = this.buildResponse(exchange, payload, failure);
     const plugins = this.settings.plugins;
     if (plugins.preWriteResponse.length > 0) {
@@ -131,7 +131,7 @@ export class Responder {
   }
 
   private write(exchange: Exchange, response: Message, failure: Error | undefined): void {
-    const conn = Exchange.connectionOf(exchange);
+    const conn = connectionOf(exchange);
     try {
       conn.writeMessage(response);
     } catch (error) {
@@ -190,7 +190,7 @@ export class Responder {
 
   /** The request is over; a refused one closes its connection now. */
   end(exchange: Exchange): void {
-    const conn = Exchange.connectionOf(exchange);
+    const conn = connectionOf(exchange);
     if (exchange.closeAfterResponse !== undefined) conn.closeFor(exchange.closeAfterResponse);
     exchange.finish();
     conn.requestDone();

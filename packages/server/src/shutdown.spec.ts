@@ -1,10 +1,17 @@
 import type { RegistryPlugin } from '@rpcx/core';
+import { nextTurn, resolved, settle, useFakeClock } from '@rpcx/testing';
 import { Server } from './server.js';
-import { cleanup, connect, eventually, startServer, tracked } from './test-support/harness.js';
+import { cleanup, connect, startServer, tracked } from './test-support/harness.js';
 import { MemoryLogger } from './test-support/memory-logger.js';
 import { jsonRequest, RawClient, request } from './test-support/raw-client.js';
 
-afterEach(cleanup);
+// Shutdown timeouts (and handlers that take time) run on the fake clock: it moves only when a
+// test says so, so no timer fires early on a slow machine. Sockets stay real.
+beforeEach(() => useFakeClock());
+afterEach(async () => {
+  jest.useRealTimers();
+  await cleanup();
+});
 
 function gate() {
   let open!: () => void;
@@ -40,7 +47,7 @@ describe('graceful shutdown', () => {
     const shutdown = server.shutdown({ timeoutMs: 5000 }).then(() => {
       shutDown = true;
     });
-    await eventually(() => log.includes('unregister Svc'));
+    await settle(() => log.includes('unregister Svc'), 'the registry to be told');
     expect(server.inFlight).toBe(1);
 
     // New work on the open connection is refused with a clear error.
@@ -56,8 +63,8 @@ describe('graceful shutdown', () => {
     slow.open();
     const done = await client.waitFor((m) => m.seq === 1n);
     expect(Buffer.from(done.payload).toString()).toBe('"finished"');
-    await client.closed;
-    await shutdown;
+    await resolved(client.closed, 'the connection to close');
+    await resolved(shutdown, 'the shutdown');
     expect(log).toEqual(['register Svc', 'unregister Svc', 'slow done']);
     expect(server.connections()).toEqual([]);
     await expect(server.listen('tcp@127.0.0.1:0')).rejects.toMatchObject({ code: 'shutdown' });
@@ -70,11 +77,20 @@ describe('graceful shutdown', () => {
     );
     const client = await connect(address);
     client.send(jsonRequest('Svc', 'Never', null, { seq: 1 }));
-    await eventually(() => server.inFlight === 1);
-    const before = Date.now();
-    await server.shutdown({ timeoutMs: 80 });
-    expect(Date.now() - before).toBeGreaterThanOrEqual(70);
-    await client.closed;
+    await settle(() => server.inFlight === 1, 'the call to start');
+    let shutDown = false;
+    const shutdown = server.shutdown({ timeoutMs: 80 }).then(() => {
+      shutDown = true;
+    });
+    await nextTurn(); // the listener is closed and the registry told: the wait has begun
+    jest.advanceTimersByTime(79);
+    await nextTurn();
+    expect(shutDown).toBe(false);
+    expect(client.isOpen).toBe(true);
+    expect(logger.messages('warn')).toEqual([]);
+    jest.advanceTimersByTime(1); // no more time passes from here on
+    await resolved(shutdown, 'the shutdown');
+    await resolved(client.closed, 'the connection to close');
     expect(client.queued).toBe(0);
     expect(logger.messages('warn')).toContain(
       'rpcx: shutdown timeout of 80 ms passed with 1 requests in flight',
@@ -101,12 +117,14 @@ describe('close()', () => {
     );
     const client = await connect(address);
     client.send(jsonRequest('Svc', 'Slow', null, { seq: 1 }));
-    await eventually(() => server.inFlight === 1);
+    await settle(() => server.inFlight === 1, 'the call to start');
     await server.close();
-    await client.closed;
-    expect(client.queued).toBe(0);
+    await resolved(client.closed, 'the connection to close');
     await expect(RawClient.connect(address)).rejects.toThrow();
-    await eventually(() => server.inFlight === 0);
+    jest.advanceTimersByTime(50); // the handler finishes, after the close
+    await settle(() => server.inFlight === 0, 'the handler to finish');
+    await nextTurn();
+    expect(client.queued).toBe(0);
   });
 
   test('close() during a shutdown ends the wait', async () => {
@@ -115,10 +133,10 @@ describe('close()', () => {
     );
     const client = await connect(address);
     client.send(jsonRequest('Svc', 'Never', null, { seq: 1 }));
-    await eventually(() => server.inFlight === 1);
-    const shutdown = server.shutdown({ timeoutMs: 60_000 });
+    await settle(() => server.inFlight === 1, 'the call to start');
+    const shutdown = server.shutdown({ timeoutMs: 60_000 }); // never reached: time stands still
     await server.close();
-    await shutdown;
-    await client.closed;
+    await resolved(shutdown, 'the shutdown');
+    await resolved(client.closed, 'the connection to close');
   });
 });

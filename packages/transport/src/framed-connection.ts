@@ -47,6 +47,7 @@ export class FramedConnection {
   private readsStopped = false;
   private frameTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
   private framesRead = 0;
   private drainWaiters: Array<() => void> = [];
   private readonly batch = new WriteBatch();
@@ -180,7 +181,8 @@ export class FramedConnection {
     this.flush();
     this.socket.end();
     // A peer that never reads would keep the socket half-open forever.
-    setTimeout(() => this.socket.destroy(), 5_000).unref();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), 5_000);
+    this.closeTimer.unref();
   }
 
   /** Closes at once, dropping what is queued. */
@@ -272,6 +274,8 @@ export class FramedConnection {
     this.isClosed = true;
     clearTimeout(this.frameTimer);
     clearTimeout(this.idleTimer);
+    // Cleared, or the closed connection (and what its close error holds) lives 5 s longer.
+    clearTimeout(this.closeTimer);
     this.releaseDrainWaiters();
     this.options.onClose?.(this.closeError);
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import type { FrameSource } from '@rpcx/protocol';
 import { encodeMessage, Message } from '@rpcx/protocol';
-import { createTlsFixture, type TlsFixture } from '@rpcx/testing';
+import { createTlsFixture, resolved, settle, type TlsFixture, useFakeClock } from '@rpcx/testing';
 import { dial } from './dial.js';
 import { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
 import { type Listener, listen } from './listen.js';
@@ -50,6 +50,11 @@ function collect(socket: Socket, options: Partial<FramedConnectionOptions> = {})
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The server's end of a connection has read `bytes` bytes and handled them. */
+function hasRead(conn: FramedConnection, bytes: number): () => boolean {
+  return () => conn.socket.bytesRead >= bytes && conn.socket.readableLength === 0;
+}
+
 async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
   const start = Date.now();
   while (!check()) {
@@ -61,6 +66,7 @@ async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
 describe('dial, listen and framed connections', () => {
   const listeners: Listener[] = [];
   afterEach(async () => {
+    jest.useRealTimers();
     await Promise.all(listeners.splice(0).map((l) => l.close()));
   });
 
@@ -295,65 +301,110 @@ describe('dial, listen and framed connections', () => {
     expect(server.closed[0]).toMatchObject({ code: ErrorCode.MessageTooLarge });
   });
 
-  it('cuts off a peer that sends half a frame and stalls', async () => {
+  // Frame and idle timeouts: the clock is fake and driven by the test; only the I/O is real.
+
+  it('cuts off a peer that sends half a frame and stalls, after exactly the frame timeout', async () => {
+    useFakeClock();
     const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 100 });
     listeners.push(server.listener);
     const socket = await dial(server.listener.address);
-    const closed = once(socket, 'close');
-    socket.write(frame('half', 100).subarray(0, 40));
-    await closed;
-    await until(() => server.closed.length === 1);
-    expect(server.closed[0]).toMatchObject({
-      code: ErrorCode.Timeout,
-      message: expect.stringContaining('sent part of a frame and stalled for 100 ms'),
-    });
+    try {
+      const closed = once(socket, 'close');
+      await settle(() => server.connections.length === 1, 'the server to accept');
+      const peer = server.connections[0]!;
+      socket.write(frame('half', 100).subarray(0, 40));
+      await settle(hasRead(peer, 40), 'the server to read the half frame');
+      jest.advanceTimersByTime(99);
+      expect(peer.closed).toBe(false);
+      jest.advanceTimersByTime(1);
+      expect(peer.closed).toBe(true);
+      await resolved(closed, 'our socket to close');
+      await settle(() => server.closed.length === 1, 'the server to report the close');
+      expect(server.closed[0]).toMatchObject({
+        code: ErrorCode.Timeout,
+        message: expect.stringContaining('sent part of a frame and stalled for 100 ms'),
+      });
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('keeps a busy peer whose frames always straddle chunks, however long it talks', async () => {
+    useFakeClock();
     const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 100 });
     listeners.push(server.listener);
     const { conn, frames } = collect(await dial(server.listener.address));
-    const one = frame('busy', 50);
-    const stream = Buffer.concat(Array.from({ length: 40 }, () => one));
-    // Each write ends in the middle of a frame; together they last 3× the frame timeout.
-    const piece = Math.floor(one.length * 1.37);
-    for (let at = 0; at < stream.length; at += piece) {
-      conn.socket.write(stream.subarray(at, at + piece));
-      await sleep(12);
+    try {
+      await settle(() => server.connections.length === 1, 'the server to accept');
+      const peer = server.connections[0]!;
+      const one = frame('busy', 50);
+      const stream = Buffer.concat(Array.from({ length: 40 }, () => one));
+      // Each write ends in the middle of a frame and completes at least one; 60 ms pass between
+      // writes, so a frame is always under way while the writes last 18 frame timeouts.
+      const piece = Math.floor(one.length * 1.37);
+      for (let at = 0; at < stream.length; at += piece) {
+        conn.socket.write(stream.subarray(at, at + piece));
+        await settle(hasRead(peer, Math.min(at + piece, stream.length)), 'the server to read');
+        jest.advanceTimersByTime(60);
+        expect(peer.closed).toBe(false);
+      }
+      await settle(() => frames.length === 40, 'every frame echoed');
+      expect(server.closed).toEqual([]);
+    } finally {
+      conn.destroy();
     }
-    await until(() => frames.length === 40);
-    expect(server.closed).toEqual([]);
-    conn.close();
   });
 
   it('does not blame the peer for a frame it cannot finish while we are not reading', async () => {
+    useFakeClock();
     const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 50 });
     listeners.push(server.listener);
     const { conn, frames } = collect(await dial(server.listener.address));
-    await until(() => server.connections.length === 1);
-    const one = frame('paused', 100);
-    conn.socket.write(one.subarray(0, 30));
-    await sleep(10);
-    server.connections[0]!.socket.pause(); // e.g. the server's own backpressure
-    await sleep(150);
-    expect(server.closed).toEqual([]);
-    server.connections[0]!.socket.resume();
-    conn.socket.write(one.subarray(30));
-    await until(() => frames.length === 1);
-    expect(frames[0]).toEqual(one);
-    conn.close();
+    try {
+      await settle(() => server.connections.length === 1, 'the server to accept');
+      const peer = server.connections[0]!;
+      const one = frame('paused', 100);
+      conn.socket.write(one.subarray(0, 30));
+      await settle(hasRead(peer, 30), 'the server to read the first part');
+      jest.advanceTimersByTime(10);
+      peer.socket.pause(); // e.g. the server's own backpressure
+      jest.advanceTimersByTime(150); // three frame timeouts
+      expect(peer.closed).toBe(false);
+      peer.socket.resume();
+      conn.socket.write(one.subarray(30));
+      await settle(() => frames.length === 1, 'the frame echoed');
+      expect(frames[0]).toEqual(one);
+      expect(server.closed).toEqual([]);
+    } finally {
+      conn.destroy();
+    }
   });
 
-  it('closes an idle connection after the idle timeout', async () => {
+  it('closes a connection after the idle timeout, counted from its last traffic', async () => {
+    useFakeClock();
     const server = await echoServer('tcp@127.0.0.1:0', { idleTimeoutMs: 100 });
     listeners.push(server.listener);
-    const socket = await dial(server.listener.address);
-    await once(socket, 'close');
-    await until(() => server.closed.length === 1);
-    expect(server.closed[0]).toMatchObject({
-      code: ErrorCode.Timeout,
-      message: expect.stringContaining('idle for 100 ms'),
-    });
+    const { conn, frames } = collect(await dial(server.listener.address));
+    try {
+      const closed = once(conn.socket, 'close');
+      await settle(() => server.connections.length === 1, 'the server to accept');
+      const peer = server.connections[0]!;
+      jest.advanceTimersByTime(60);
+      conn.write(frame('ping')); // read and echoed at 60 ms: the idle clock restarts
+      await settle(() => frames.length === 1, 'the echo');
+      jest.advanceTimersByTime(99);
+      expect(peer.closed).toBe(false);
+      jest.advanceTimersByTime(1);
+      expect(peer.closed).toBe(true);
+      await resolved(closed, 'our socket to close');
+      await settle(() => server.closed.length === 1, 'the server to report the close');
+      expect(server.closed[0]).toMatchObject({
+        code: ErrorCode.Timeout,
+        message: expect.stringContaining('idle for 100 ms'),
+      });
+    } finally {
+      conn.destroy();
+    }
   });
 
   it('reports backpressure from a peer that does not read, and pauses reads when asked', async () => {

@@ -136,19 +136,29 @@ export class RawClient {
     return decodeMessage(await this.nextFrame(timeoutMs), { limits: LIMITS });
   }
 
-  /** The first queued-or-arriving frame that matches; others stay queued. */
+  /**
+   * The first queued-or-arriving frame that matches; others stay queued. Several waiters may
+   * look at once: each takes the frame it matched by identity, not by a position that another
+   * waiter may have shifted meanwhile.
+   */
   async waitFor(match: (message: Message) => boolean, timeoutMs = 5000): Promise<Message> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      for (let i = 0; i < this.frames.length; i++) {
-        const message = await decodeMessage(this.frames[i]!, { limits: LIMITS });
-        if (match(message)) {
-          this.frames.splice(i, 1);
-          return message;
+      const frames = [...this.frames];
+      const messages = await Promise.all(
+        frames.map((frame) => decodeMessage(frame, { limits: LIMITS })),
+      );
+      for (let i = 0; i < frames.length; i++) {
+        const at = this.frames.indexOf(frames[i]!);
+        if (at >= 0 && match(messages[i]!)) {
+          this.frames.splice(at, 1);
+          return messages[i]!;
         }
       }
       if (this.isClosed) throw new Error('connection closed before the expected frame arrived');
-      await this.waitForActivity(deadline, 'the expected frame');
+      if (this.frames.length === frames.length) {
+        await this.waitForActivity(deadline, 'the expected frame');
+      }
     }
   }
 
