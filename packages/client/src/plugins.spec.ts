@@ -6,6 +6,7 @@ import {
   RpcxError,
   type RpcxMessage,
 } from '@rpcx/core';
+import { settle, useFakeClock } from '@rpcx/testing';
 import { Client } from './client.js';
 import { TestServer, until } from './test-support/test-server.js';
 
@@ -85,11 +86,18 @@ describe('client plugins', () => {
       plugins: [recorder(events)],
       heartbeat: { intervalMs: 20 },
     });
-    await client.connect();
-    await until(() => events.includes('clientAfterDecode .#0'));
-    server.lastConnection.push('Notify', 'Event', Buffer.from('x'));
-    await until(() => events.includes('clientAfterDecode Notify.Event#1'));
-    await client.close();
+    useFakeClock();
+    try {
+      await client.connect();
+      expect(events).not.toContain('preWriteRequest .#0');
+      jest.advanceTimersByTime(20); // the first heartbeat is due
+      await settle(() => events.includes('clientAfterDecode .#0'), 'the heartbeat echo');
+      server.lastConnection.push('Notify', 'Event', Buffer.from('x'));
+      await settle(() => events.includes('clientAfterDecode Notify.Event#1'), 'the push');
+    } finally {
+      jest.useRealTimers();
+      await client.close();
+    }
     expect(events).toContain('preWriteRequest .#0');
 
     const port = Number(server.address.split(':').at(-1));
