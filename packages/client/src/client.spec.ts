@@ -2,29 +2,12 @@ import { getEventListeners } from 'node:events';
 import { jsonCodec } from '@rpcx/codecs';
 import { msgpackCodec } from '@rpcx/codecs/msgpack';
 import { createProtobufCodec } from '@rpcx/codecs/protobuf';
-import {
-  CompressType,
-  ErrorCode,
-  isRpcxError,
-  MetadataKey,
-  type RpcxError,
-  SerializeType,
-} from '@rpcx/core';
-import { nextTurn, resolved, settle, useFakeClock } from '@rpcx/testing';
+import { CompressType, ErrorCode, MetadataKey, type RpcxError, SerializeType } from '@rpcx/core';
+import { nextTurn, resolved, rpcxRejectionOf, settle, useFakeClock } from '@rpcx/testing';
 import protobuf from 'protobufjs';
 import { Client } from './client.js';
 import { withServerAndClient } from './test-support/server-and-client.js';
 import { TestServer, until } from './test-support/test-server.js';
-
-async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRpcxError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 const { root } = protobuf.parse(`
   syntax = "proto3";
@@ -124,7 +107,7 @@ describe('Client calls', () => {
       expect(Buffer.from(server.calls[0]!.payload).toString('hex')).toBe('080a1014');
       expect(server.calls[0]!.serializeType).toBe(SerializeType.ProtoBuffer);
       // Without a reply type the codec cannot decode: a Codec error.
-      const error = await rejection(
+      const error = await rpcxRejectionOf(
         proto.call('Arith', 'Mul', { a: 1, b: 1 }, { argsType: ArithArgs }),
       );
       expect(error.code).toBe(ErrorCode.Codec);
@@ -212,7 +195,7 @@ describe('Client calls', () => {
   it('times out with RpcxError(Timeout), drops the late response, and goes on', async () => {
     useFakeClock(); // the deadline and the server's 150 ms delay both run on the fake clock
     let error: RpcxError | undefined;
-    const call = rejection(
+    const call = rpcxRejectionOf(
       client.call('Echo', 'Delay', Buffer.from('late'), {
         serializeType: SerializeType.None,
         metadata: { delay: '150' },
@@ -238,13 +221,13 @@ describe('Client calls', () => {
     expect(client.connected).toBe(true);
     // A timeout of 0 has expired before anything is sent.
     const before = server.requests.length;
-    expect((await rejection(client.call('Arith', 'Mul', {}, { timeoutMs: 0 }))).code).toBe(
+    expect((await rpcxRejectionOf(client.call('Arith', 'Mul', {}, { timeoutMs: 0 }))).code).toBe(
       ErrorCode.Timeout,
     );
     expect(server.requests.length).toBe(before);
-    expect((await rejection(client.call('Arith', 'Mul', {}, { timeoutMs: Number.NaN }))).code).toBe(
-      ErrorCode.InvalidArgument,
-    );
+    expect(
+      (await rpcxRejectionOf(client.call('Arith', 'Mul', {}, { timeoutMs: Number.NaN }))).code,
+    ).toBe(ErrorCode.InvalidArgument);
   });
 
   it('is canceled by an AbortSignal, before or during the call', async () => {
@@ -252,13 +235,13 @@ describe('Client calls', () => {
     const call = client.call('Echo', 'Silent', {}, { signal: controller.signal });
     await until(() => server.calls.length === 1);
     controller.abort();
-    const error = await rejection(call);
+    const error = await rpcxRejectionOf(call);
     expect(error.code).toBe(ErrorCode.Canceled);
     expect(error.message).toBe('Echo.Silent: canceled');
     expect(client.pendingCalls).toBe(0);
 
     const aborted = AbortSignal.abort();
-    expect((await rejection(client.call('Arith', 'Mul', {}, { signal: aborted }))).code).toBe(
+    expect((await rpcxRejectionOf(client.call('Arith', 'Mul', {}, { signal: aborted }))).code).toBe(
       ErrorCode.Canceled,
     );
     expect(server.calls.length).toBe(1);
@@ -267,7 +250,7 @@ describe('Client calls', () => {
   it('shares one abort listener among all the calls of a signal', async () => {
     const controller = new AbortController();
     const calls = Array.from({ length: 50 }, () =>
-      rejection(client.call('Echo', 'Silent', {}, { signal: controller.signal })),
+      rpcxRejectionOf(client.call('Echo', 'Silent', {}, { signal: controller.signal })),
     );
     await until(() => server.calls.length === 50);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
@@ -300,21 +283,21 @@ describe('Client calls', () => {
   });
 
   it('fails with the exact text of a service error, and its metadata', async () => {
-    const error = await rejection(client.call('Nope', 'Mul', {}));
+    const error = await rpcxRejectionOf(client.call('Nope', 'Mul', {}));
     expect(error.code).toBe(ErrorCode.ServiceError);
     expect(error.message).toBe("rpcx: can't find service Nope");
     expect(error.metadata?.[MetadataKey.Error]).toBe("rpcx: can't find service Nope");
     expect(error.retryable).toBe(false);
 
     server.handler = () => ({ error: 'boom: 你好', metadata: { code: '500' } });
-    const withMetadata = await rejection(client.call('Any', 'Thing', {}));
+    const withMetadata = await rpcxRejectionOf(client.call('Any', 'Thing', {}));
     expect(withMetadata.message).toBe('boom: 你好');
     expect({ ...withMetadata.metadata }).toEqual({ code: '500', __rpcx_error__: 'boom: 你好' });
   });
 
   it('reports an error response without metadata as an error (unlike Go)', async () => {
     server.handler = () => ({ bareErrorStatus: true });
-    const error = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+    const error = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
     expect(error.code).toBe(ErrorCode.ServiceError);
     expect(error.message).toBe(
       'Arith.Mul: the server answered with an error status but no error text',
@@ -332,25 +315,25 @@ describe('Client calls', () => {
 
   it('fails with RpcxError(Codec) for an unknown or undecodable response codec', async () => {
     server.handler = () => ({ payload: Buffer.from([1]), serializeType: 9 });
-    const unknown = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+    const unknown = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
     expect(unknown.code).toBe(ErrorCode.Codec);
     expect(unknown.message).toContain('unsupported codec');
 
     server.handler = () => ({ payload: Buffer.from('{not json'), serializeType: 1 });
-    const broken = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+    const broken = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
     expect(broken.code).toBe(ErrorCode.Codec);
     expect(client.connected).toBe(true);
   });
 
   it('refuses what it cannot encode, sending nothing', async () => {
-    const raw = await rejection(
+    const raw = await rpcxRejectionOf(
       client.call('Echo', 'Echo', 'not bytes', { serializeType: SerializeType.None }),
     );
     expect(raw.code).toBe(ErrorCode.Codec);
-    const noCodec = await rejection(client.call('Echo', 'Echo', {}, { serializeType: 7 }));
+    const noCodec = await rpcxRejectionOf(client.call('Echo', 'Echo', {}, { serializeType: 7 }));
     expect(noCodec.code).toBe(ErrorCode.Codec);
     expect(noCodec.message).toContain('unsupported codec');
-    const noCompressor = await rejection(
+    const noCompressor = await rpcxRejectionOf(
       client.call('Echo', 'Echo', Buffer.alloc(2000), {
         serializeType: SerializeType.None,
         compressType: 5,
@@ -363,7 +346,7 @@ describe('Client calls', () => {
   it('refuses requests over the frame limit with MessageTooLarge', async () => {
     const small = new Client({ address: server.address, limits: { maxFrameLength: 1000 } });
     try {
-      const error = await rejection(
+      const error = await rpcxRejectionOf(
         small.call('Echo', 'Echo', Buffer.alloc(2000), { serializeType: SerializeType.None }),
       );
       expect(error.code).toBe(ErrorCode.MessageTooLarge);
@@ -380,7 +363,7 @@ describe('Client calls', () => {
     const raw = { serializeType: SerializeType.None };
     try {
       // Decompressed past maxDecompressedLength: that call fails with the reason itself.
-      const gzipped = await rejection(
+      const gzipped = await rpcxRejectionOf(
         small.call('Echo', 'Echo', Buffer.alloc(3000), { ...raw, compressType: CompressType.Gzip }),
       );
       expect(gzipped.code).toBe(ErrorCode.MessageTooLarge);
@@ -389,7 +372,7 @@ describe('Client calls', () => {
 
       // A frame past maxFrameLength breaks the stream: the connection closes, calls fail.
       server.handler = () => ({ payload: Buffer.alloc(5000) });
-      const tooLong = await rejection(small.call('Echo', 'Echo', Buffer.alloc(1), raw));
+      const tooLong = await rpcxRejectionOf(small.call('Echo', 'Echo', Buffer.alloc(1), raw));
       expect(tooLong.code).toBe(ErrorCode.Unavailable);
       expect(tooLong.message).toMatch(
         /^connection to tcp@127\.0\.0\.1:\d+ closed: message is too long/,

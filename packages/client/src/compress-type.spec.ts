@@ -3,34 +3,16 @@
  * size — a bad type used to pass for payloads under the 1024-byte threshold and fail only for
  * larger ones — and Go's 1024-byte rule for what is really compressed.
  */
+
 import { gunzipSync } from 'node:zlib';
-import { CompressType, ErrorCode, isRpcxError, type RpcxError, SerializeType } from '@rpcx/core';
+import { CompressType, ErrorCode, SerializeType } from '@rpcx/core';
+import { rpcxErrorOf, rpcxRejectionOf } from '@rpcx/testing';
 import { Client } from './client.js';
 import { TestServer } from './test-support/test-server.js';
 
 const raw = { serializeType: SerializeType.None };
 const SMALL = Buffer.alloc(10, 's');
 const LARGE = Buffer.alloc(2000, 'l');
-
-async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRpcxError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function thrownBy(construct: () => unknown): RpcxError {
-  try {
-    construct();
-  } catch (error) {
-    if (isRpcxError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected it to throw');
-}
 
 describe('compressType checks', () => {
   let server: TestServer;
@@ -46,8 +28,12 @@ describe('compressType checks', () => {
   });
 
   it('per call, compressType 9 fails with invalid_argument for small and large payloads alike', async () => {
-    const small = await rejection(client.call('Echo', 'Echo', SMALL, { ...raw, compressType: 9 }));
-    const large = await rejection(client.call('Echo', 'Echo', LARGE, { ...raw, compressType: 9 }));
+    const small = await rpcxRejectionOf(
+      client.call('Echo', 'Echo', SMALL, { ...raw, compressType: 9 }),
+    );
+    const large = await rpcxRejectionOf(
+      client.call('Echo', 'Echo', LARGE, { ...raw, compressType: 9 }),
+    );
     for (const error of [small, large]) {
       expect(error.code).toBe(ErrorCode.InvalidArgument);
       expect(error.message).toContain('compressType must be an integer in 0..7, got 9');
@@ -62,7 +48,9 @@ describe('compressType checks', () => {
   it.each([-1, 1.5, 8, Number.NaN])(
     'per call, compressType %p fails with invalid_argument for a small payload too',
     async (compressType) => {
-      const error = await rejection(client.call('Echo', 'Echo', SMALL, { ...raw, compressType }));
+      const error = await rpcxRejectionOf(
+        client.call('Echo', 'Echo', SMALL, { ...raw, compressType }),
+      );
       expect(error.code).toBe(ErrorCode.InvalidArgument);
       expect(error.message).toContain('compressType must be an integer in 0..7');
       expect(server.calls).toHaveLength(0);
@@ -70,8 +58,12 @@ describe('compressType checks', () => {
   );
 
   it('per call, compressType 5 (no compressor registered) fails with codec "unsupported compressor" for small and large payloads alike', async () => {
-    const small = await rejection(client.call('Echo', 'Echo', SMALL, { ...raw, compressType: 5 }));
-    const large = await rejection(client.call('Echo', 'Echo', LARGE, { ...raw, compressType: 5 }));
+    const small = await rpcxRejectionOf(
+      client.call('Echo', 'Echo', SMALL, { ...raw, compressType: 5 }),
+    );
+    const large = await rpcxRejectionOf(
+      client.call('Echo', 'Echo', LARGE, { ...raw, compressType: 5 }),
+    );
     for (const error of [small, large]) {
       expect(error.code).toBe(ErrorCode.Codec);
       expect(error.message).toContain('unsupported compressor');
@@ -82,11 +74,11 @@ describe('compressType checks', () => {
   });
 
   it('a client constructed with compressType 9 throws at construction, one with 5 too', () => {
-    const nine = thrownBy(() => new Client({ address: server.address, compressType: 9 }));
+    const nine = rpcxErrorOf(() => new Client({ address: server.address, compressType: 9 }));
     expect(nine.code).toBe(ErrorCode.InvalidArgument);
     expect(nine.message).toContain('compressType must be an integer in 0..7, got 9');
 
-    const five = thrownBy(() => new Client({ address: server.address, compressType: 5 }));
+    const five = rpcxErrorOf(() => new Client({ address: server.address, compressType: 5 }));
     expect(five.code).toBe(ErrorCode.Codec);
     expect(five.message).toContain('unsupported compressor');
   });
@@ -149,7 +141,7 @@ describe('compressType checks', () => {
         CompressType.None,
       ]);
       // A bad per-call type fails on a gzip client too, small payload or not.
-      const error = await rejection(
+      const error = await rpcxRejectionOf(
         gzipClient.call('Echo', 'Echo', SMALL, { ...raw, compressType: 9 }),
       );
       expect(error.code).toBe(ErrorCode.InvalidArgument);

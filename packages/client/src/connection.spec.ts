@@ -1,21 +1,11 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { ErrorCode, isRpcxError, type RpcxError } from '@rpcx/core';
-import { createTlsFixture, nextTurn, resolved, useFakeClock } from '@rpcx/testing';
+import { ErrorCode, type RpcxError } from '@rpcx/core';
+import { createTlsFixture, nextTurn, resolved, rpcxRejectionOf, useFakeClock } from '@rpcx/testing';
 import { Backoff } from './backoff.js';
 import { Client } from './client.js';
 import { withServerAndClient } from './test-support/server-and-client.js';
 import { TestServer, until } from './test-support/test-server.js';
-
-async function rejection(promise: Promise<unknown>): Promise<RpcxError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRpcxError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 /** A loopback port nobody listens on (for now). */
 async function freePort(): Promise<number> {
@@ -50,7 +40,7 @@ describe('connection loss and reconnection', () => {
       });
     });
     const calls = Array.from({ length: 10 }, () =>
-      rejection(client.call('Echo', 'Silent', {})).then((error) => {
+      rpcxRejectionOf(client.call('Echo', 'Silent', {})).then((error) => {
         failed++;
         return error;
       }),
@@ -79,7 +69,7 @@ describe('connection loss and reconnection', () => {
   });
 
   it('reports an orderly close by the server as unexpected EOF', async () => {
-    const call = rejection(client.call('Echo', 'Close', {}));
+    const call = rpcxRejectionOf(client.call('Echo', 'Close', {}));
     const error = await call;
     expect(error.message).toBe(`connection to ${client.address} closed: unexpected EOF`);
   });
@@ -95,7 +85,7 @@ describe('connection loss and reconnection', () => {
   it('closes: pending and later calls fail with Shutdown, close handlers hear it', async () => {
     const reasons: RpcxError[] = [];
     client.onClose((reason) => reasons.push(reason));
-    const pending = rejection(client.call('Echo', 'Silent', {}));
+    const pending = rpcxRejectionOf(client.call('Echo', 'Silent', {}));
     await until(() => server.calls.length === 1);
     const closing = client.close();
     expect(client.close()).toBe(closing);
@@ -104,7 +94,7 @@ describe('connection loss and reconnection', () => {
     expect(error.message).toBe('connection is shut down');
     await closing;
     expect(client.closed).toBe(true);
-    const later = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+    const later = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
     expect(later.code).toBe(ErrorCode.Shutdown);
     expect(later.message).toBe('connection is shut down');
     await expect(client.connect()).rejects.toThrow('connection is shut down');
@@ -145,7 +135,7 @@ describe('connection loss and reconnection', () => {
       ],
     });
     try {
-      const error = await rejection(picky.call('Arith', 'Mul', { A: 1, B: 1 }));
+      const error = await rpcxRejectionOf(picky.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(error.message).toBe('plugin picky connCreated: not this one');
       expect(picky.connected).toBe(false);
     } finally {
@@ -169,29 +159,29 @@ describe('dialling', () => {
     });
     let server: TestServer | undefined;
     try {
-      const first = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      const first = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(first.code).toBe(ErrorCode.Unavailable);
       expect(first.message).toMatch(/^dial tcp@127\.0\.0\.1:\d+: (Error: )?connect ECONNREFUSED/);
       expect(failedDials).toEqual([`tcp@127.0.0.1:${port}`]);
 
       // Within the 60 ms backoff: no dial, an immediate error saying when the next one is.
-      const fast = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      const fast = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(fast.code).toBe(ErrorCode.Unavailable);
       expect(fast.message).toMatch(/ECONNREFUSED.*; next dial in 60 ms$/);
       expect(failedDials).toHaveLength(1);
       jest.advanceTimersByTime(59);
-      const last = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      const last = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(last.message).toMatch(/; next dial in 1 ms$/);
       expect(failedDials).toHaveLength(1);
 
       jest.advanceTimersByTime(1); // 60 ms: the next call dials
-      await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(failedDials).toHaveLength(2);
       // Now 120 ms: still backing off 119 ms later.
-      const doubled = await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      const doubled = await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(doubled.message).toMatch(/; next dial in 120 ms$/);
       jest.advanceTimersByTime(119);
-      await rejection(client.call('Arith', 'Mul', { A: 1, B: 1 }));
+      await rpcxRejectionOf(client.call('Arith', 'Mul', { A: 1, B: 1 }));
       expect(failedDials).toHaveLength(2);
 
       // connect() waits the backoff out instead of failing fast: it dials only when the 120 ms
@@ -221,15 +211,15 @@ describe('dialling', () => {
       address: `tcp@127.0.0.1:${port}`,
       reconnect: { initialDelayMs: 5_000, jitter: 0 },
     });
-    await rejection(client.connect());
+    await rpcxRejectionOf(client.connect());
     const controller = new AbortController();
-    const abortable = rejection(client.connect({ signal: controller.signal }));
+    const abortable = rpcxRejectionOf(client.connect({ signal: controller.signal }));
     jest.advanceTimersByTime(4_999); // still waiting out the backoff
     controller.abort();
     const aborted = await abortable;
     expect(aborted.code).toBe(ErrorCode.Canceled);
     expect(aborted.message).toBe(`connect tcp@127.0.0.1:${port}: canceled`);
-    const waiting = rejection(client.connect());
+    const waiting = rpcxRejectionOf(client.connect());
     await client.close();
     expect((await waiting).code).toBe(ErrorCode.Shutdown);
   });

@@ -17,6 +17,22 @@ export function rpcxErrorOf(run: () => unknown, code?: ErrorCode): RpcxError {
   );
 }
 
+/** As `rpcxErrorOf`, for a promise: the RpcxError it rejects with. */
+export async function rpcxRejectionOf(
+  promise: Promise<unknown>,
+  code?: ErrorCode,
+): Promise<RpcxError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRpcxError(error, code)) return error;
+    throw error;
+  }
+  throw new Error(
+    `expected a rejection with an RpcxError${code === undefined ? '' : `(${code})`}, but it resolved`,
+  );
+}
+
 /** Hex dumps as the spec prints them (spaces and newlines ignored) → bytes. */
 export function hex(dump: string): Buffer {
   return Buffer.from(dump.replace(/\s+/g, ''), 'hex');
