@@ -21,4 +21,7 @@ module.exports = {
   // Sources use NodeNext-style `./x.js` specifiers; map them back to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 20000,
+  // Jest's default on a 2-core machine is one worker; the suites drive time instead of racing
+  // the clock, so two side by side are safe and halve the run.
+  maxWorkers: 2,
 };

@@ -36,7 +36,21 @@ check() {
   fi
 }
 
+# arethetypeswrong loads TypeScript for each tarball (~2 s): those runs go side by side, started
+# here and read in package order below.
+attw_run() {
+  # Default (strict) profile: main/types (and codecs' typesVersions) make even node10 resolution
+  # work, so every resolution mode must be clean; no rule is ignored. No @types lookups (offline).
+  if "$attw" "$1" --no-definitely-typed --no-emoji --no-color --format ascii >"$2.out" 2>&1; then
+    echo 0 >"$2.status"
+  else
+    echo 1 >"$2.status"
+  fi
+}
+
 tarballs=()
+names=()
+folders=()
 for dir in packages/*/; do
   dir=${dir%/}
   [[ $(node -p "require('./$dir/package.json').private === true") == true ]] && continue
@@ -48,14 +62,22 @@ for dir in packages/*/; do
   fi
   pass "$name: pnpm pack ($(basename "$tgz"))"
   tarballs+=("$tgz")
+  names+=("$name")
+  folders+=("${dir#packages/}")
+  attw_run "$tgz" "$tmp/attw-${dir#packages/}" &
+done
+wait
 
-  # Default (strict) profile: main/types (and codecs' typesVersions) make even node10 resolution
-  # work, so every resolution mode must be clean; no rule is ignored. No @types lookups (offline).
-  check "$name: arethetypeswrong" "$attw" "$tgz" --no-definitely-typed --no-emoji --no-color \
-    --format ascii
+for i in "${!tarballs[@]}"; do
+  tgz=${tarballs[$i]}
+  name=${names[$i]}
+  folder=${folders[$i]}
+  if [[ $(cat "$tmp/attw-$folder.status") == 0 ]]; then pass "$name: arethetypeswrong"; else
+    fail "$name: arethetypeswrong"
+    sed 's/^/       /' "$tmp/attw-$folder.out"
+  fi
   # --strict: its warnings fail too, not only its errors (a missing file, conditions out of order).
   check "$name: publint --strict" "$publint" run "$tgz" --strict
-  folder=${dir#packages/}
   mkdir "$tmp/$folder"
   tar -xzf "$tgz" -C "$tmp/$folder"
   check "$name: packed manifest and files" \
