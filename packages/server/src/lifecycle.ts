@@ -48,7 +48,7 @@ export class ServerLifecycle {
 
   requestFinished(): void {
     this.inFlightCount--;
-    if (this.inFlightCount === 0) release(this.idleWaiters);
+    if (this.inFlightCount === 0 && this.idleWaiters.length > 0) release(this.idleWaiters);
   }
 
   /** Idempotent: later calls return the same promise (or `close`'s, if that came first). */

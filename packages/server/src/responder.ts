@@ -173,6 +173,7 @@ export class Responder {
       withoutHandlerMetadata ? undefined : exchange.responseMetadataIfAny,
       payload,
       failure === undefined ? undefined : this.errorText(failure, exchange),
+      this.settings.plugins.preWriteResponse.length > 0,
     );
   }
 

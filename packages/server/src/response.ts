@@ -22,17 +22,24 @@ import {
 } from '@rpcx/protocol';
 
 export const EMPTY = new Uint8Array(0);
+/** The metadata of a response nobody adds to: shared, so it must stay empty (frozen). */
+const NO_METADATA: Metadata = Object.freeze(newMetadata());
 
+/**
+ * The response to `request`. `writable`: whether plugins will see (and may add to) its
+ * metadata — else a response without metadata shares one frozen empty map.
+ */
 export function buildResponse(
   request: Message,
   compressors: CompressorRegistry,
   handlerMetadata: Metadata | undefined,
   payload: Uint8Array,
   errorText: string | undefined,
+  writable: boolean,
 ): Message {
   let metadata: Metadata;
   if (errorText === undefined) {
-    metadata = handlerMetadata ?? newMetadata();
+    metadata = handlerMetadata ?? (writable ? newMetadata() : NO_METADATA);
   } else {
     metadata = copyMetadata(handlerMetadata);
     metadata[MetadataKey.Error] = errorText;
