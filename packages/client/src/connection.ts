@@ -24,12 +24,13 @@ import {
   type FrameFields,
   type FrameRangeHandler,
   FrameWriter,
+  frameFlags,
+  frameSeqNumber,
   HEADER_LENGTH,
   HeaderFlag,
   isServerPush,
   Message,
   readMessage,
-  readUint32,
 } from '@rpcx/protocol';
 import { FramedConnection } from '@rpcx/transport';
 import { type Call, CallKind, type CallOwner } from './call.js';
@@ -274,9 +275,8 @@ export class Connection implements CallOwner, HeartbeatTarget {
    */
   private rejectFrame(bytes: Buffer, start: number, thrown: unknown): void {
     const error = asRpcxError(thrown, ErrorCode.Protocol);
-    if ((bytes[start + 2]! & HeaderFlag.Response) !== 0 && bytes.length - start >= HEADER_LENGTH) {
-      const seq = readUint32(bytes, start + 4) * 0x1_0000_0000 + readUint32(bytes, start + 8);
-      this.pending.get(seq)?.fail(error);
+    if (bytes.length - start >= HEADER_LENGTH && frameFlags(bytes, start) & HeaderFlag.Response) {
+      this.pending.get(frameSeqNumber(bytes, start))?.fail(error);
     }
     this.ctx.logger.warn('rpcx client: closing the connection after a bad frame', {
       address: this.ctx.address,

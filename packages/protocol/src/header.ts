@@ -11,6 +11,8 @@
  *   bytes 4..11  seq, uint64 big-endian
  */
 
+import { readUint32 } from './uint32.js';
+
 export const MAGIC_NUMBER = 0x08;
 export const HEADER_LENGTH = 12;
 /** Header, then the uint32 `totalLen` of the body: what a frame starts with. */
@@ -41,6 +43,25 @@ export const HeaderMax = {
   serializeType: 15,
   reserved: 15,
 } as const;
+
+/** Where the flags byte (byte 2) and the seq (bytes 4..11) sit in a frame. */
+const FLAGS_AT = 2;
+const SEQ_AT = 4;
+
+/** The flags byte of the frame starting at `bytes[start]`. */
+export function frameFlags(bytes: Uint8Array, start: number): number {
+  return bytes[start + FLAGS_AT]!;
+}
+
+/** Sets the Response bit of the frame starting at `bytes[start]` (an echo, spec §1.13). */
+export function markResponse(bytes: Uint8Array, start: number): void {
+  bytes[start + FLAGS_AT] = bytes[start + FLAGS_AT]! | HeaderFlag.Response;
+}
+
+/** The seq of the frame starting at `bytes[start]`, as a number (exact below 2^53). */
+export function frameSeqNumber(bytes: Uint8Array, start: number): number {
+  return readUint32(bytes, start + SEQ_AT) * 0x1_0000_0000 + readUint32(bytes, start + SEQ_AT + 4);
+}
 
 /** The compress type of flags byte `flags`. */
 export function compressTypeOf(flags: number): number {

@@ -16,7 +16,7 @@ import {
   messageOf,
   RpcxError,
 } from '@rpcx/core';
-import { HeaderFlag, Message, type ReadOptions, readMessage } from '@rpcx/protocol';
+import { Message, markResponse, type ReadOptions, readMessage } from '@rpcx/protocol';
 import { authInterceptor } from './auth.js';
 import type { Connection } from './connection.js';
 import { isRateLimit, shuttingDown } from './errors.js';
@@ -226,7 +226,7 @@ export class RequestPipeline implements ExchangeHost {
   private echoHeartbeat(exchange: Exchange): void {
     const echo = () => {
       const { frame, start, end } = exchange;
-      frame[start + 2] = frame[start + 2]! | HeaderFlag.Response;
+      markResponse(frame, start);
       connectionOf(exchange).write(frame.subarray(start, end));
       this.responder.end(exchange);
     };

@@ -23,6 +23,7 @@ import {
   CompressorRegistry,
   type FrameLimits,
   gzipCompressor,
+  MAX_UINT32,
   resolveLimits,
 } from '@rpcx/protocol';
 import { type Listener, listen, parseAddress } from '@rpcx/transport';
@@ -148,7 +149,7 @@ export class Server implements ServerHandle {
     this.acceptor = new Acceptor(
       {
         limits,
-        writer: { compressors, maxFrameLength: 0xffff_ffff },
+        writer: { compressors, maxFrameLength: MAX_UINT32 },
         idleTimeoutMs: options.idleTimeoutMs ?? 0,
         frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
         maxInFlight: Math.max(1, options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT),
