@@ -98,19 +98,27 @@ if npm init -y >/dev/null 2>&1 &&
     fi
   done
   cp "$here/consumer-checks.cjs" "$here/consumer.mjs" "$here/consumer.cjs" .
-  for consumer in consumer.mjs consumer.cjs; do
-    # The consumer closes its client and server, so it must exit by itself: a timeout is a leak.
-    status=0
-    out=$(timeout 30 node "$consumer" 2>&1) || status=$?
-    printf '%s\n' "$out"
-    checks=$((checks + $(grep -cE '^(ok   |FAIL) - ' <<<"$out" || true)))
-    failed=$((failed + $(grep -c '^FAIL - ' <<<"$out" || true)))
-    if [[ $status -eq 124 ]]; then
-      fail "$consumer: exits after closing client and server (still running after 30 s)"
-    elif [[ $status -ne 0 ]] && ! grep -q '^FAIL - ' <<<"$out"; then
-      fail "$consumer: exited with status $status"
-    fi
-  done
+  run_consumers() {
+    for consumer in consumer.mjs consumer.cjs; do
+      # The consumer closes its client and server, so it must exit by itself: a timeout is a leak.
+      status=0
+      out=$(timeout 30 node "$consumer" 2>&1) || status=$?
+      printf '%s\n' "$out"
+      checks=$((checks + $(grep -cE '^(ok  |FAIL) - ' <<<"$out" || true)))
+      failed=$((failed + $(grep -c '^FAIL - ' <<<"$out" || true)))
+      if [[ $status -eq 124 ]]; then
+        fail "$consumer: exits after closing client and server (still running after 30 s)"
+      elif [[ $status -ne 0 ]] && ! grep -q '^FAIL - ' <<<"$out"; then
+        fail "$consumer: exited with status $status"
+      fi
+    done
+  }
+  run_consumers
+  # Then as a MsgPack user: the library in place (copied from the workspace, no registry), the
+  # codec is loaded from the packed @rpcx/codecs on first use.
+  msgpack=$(node -p "require('path').dirname(require.resolve('@msgpack/msgpack/package.json', { paths: ['$repo/packages/codecs'] }))")
+  mkdir -p node_modules/@msgpack && cp -r "$msgpack" node_modules/@msgpack/msgpack
+  RPCX_CONSUMER_MSGPACK=installed run_consumers
 else
   fail "consumer: npm install of ${#tarballs[@]} tarballs"
   printf '%s\n' "${out:-}" | sed 's/^/       /'

@@ -8,6 +8,14 @@
  */
 import { type Codec, ErrorCode, RpcxError, SerializeType } from '@rpcx/core';
 
+/**
+ * Not a literal: a bundler follows `import('./msgpack/index.js')` and puts MsgPack (a third of a
+ * small client bundle) into every bundle, used or not. Bundled programs that use MsgPack pass
+ * `msgpackCodec` from `@rpcx/codecs/msgpack` in `codecs`.
+ */
+const MSGPACK_ENTRY = './msgpack/index.js';
+type MsgpackEntry = typeof import('./msgpack/index.js');
+
 interface OptionalCodec {
   readonly name: string;
   /** The optional peer dependency it needs. */
@@ -21,7 +29,7 @@ const optionalCodecs: ReadonlyMap<number, OptionalCodec> = new Map([
     {
       name: 'MsgPack',
       peer: '@msgpack/msgpack',
-      load: async () => (await import('./msgpack/index.js')).msgpackCodec,
+      load: async () => ((await import(MSGPACK_ENTRY)) as MsgpackEntry).msgpackCodec,
     },
   ],
 ]);
@@ -43,7 +51,8 @@ export async function loadOptionalCodec(serializeType: number): Promise<Codec> {
     throw new RpcxError(
       ErrorCode.Codec,
       `${optional.name} (serialize type ${serializeType}) needs the package ${optional.peer}, ` +
-        `which could not be loaded: install it (npm install ${optional.peer}) or choose another serializeType`,
+        `which could not be loaded: install it (npm install ${optional.peer}) or choose another serializeType ` +
+        `(in a bundle, pass the codec: codecs: [msgpackCodec] from @rpcx/codecs/msgpack)`,
       { cause: error },
     );
   }
