@@ -102,7 +102,7 @@ if npm init -y >/dev/null 2>&1 &&
     for consumer in consumer.mjs consumer.cjs; do
       # The consumer closes its client and server, so it must exit by itself: a timeout is a leak.
       status=0
-      out=$(timeout 30 node "$consumer" 2>&1) || status=$?
+      out=$(timeout 30 node "$consumer" "$@" 2>&1) || status=$?
       printf '%s\n' "$out"
       checks=$((checks + $(grep -cE '^(ok  |FAIL) - ' <<<"$out" || true)))
       failed=$((failed + $(grep -c '^FAIL - ' <<<"$out" || true)))
@@ -118,7 +118,7 @@ if npm init -y >/dev/null 2>&1 &&
   # codec is loaded from the packed @rpcx/codecs on first use.
   msgpack=$(node -p "require('path').dirname(require.resolve('@msgpack/msgpack/package.json', { paths: ['$repo/packages/codecs'] }))")
   mkdir -p node_modules/@msgpack && cp -r "$msgpack" node_modules/@msgpack/msgpack
-  RPCX_CONSUMER_MSGPACK=installed run_consumers
+  run_consumers --msgpack-installed
 else
   fail "consumer: npm install of ${#tarballs[@]} tarballs"
   printf '%s\n' "${out:-}" | sed 's/^/       /'
