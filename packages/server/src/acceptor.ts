@@ -119,6 +119,7 @@ export class Acceptor {
     // Framing errors happen before a request exists; Go's PostReadRequest sees them too.
     if (
       conn.accepted &&
+      !conn.readFailureReported &&
       error !== undefined &&
       (error.code === ErrorCode.Protocol || error.code === ErrorCode.MessageTooLarge) &&
       plugins.postReadRequest.length > 0

@@ -55,6 +55,8 @@ export class Connection implements ServerConnection {
   inFlight = 0;
   /** Set once `postConnAccept` plugins let the connection in. */
   accepted = false;
+  /** Set when a request that did not read was already shown to `postReadRequest` plugins. */
+  readFailureReported = false;
   private closing = false;
   /** Frames read while requests could not be dispatched (copies' views of the chunks). */
   private readonly backlog: Buffer[] = [];

@@ -260,14 +260,18 @@ describe('hooks that change or refuse a call', () => {
     }
   });
 
-  test('postReadRequest sees decode failures', async () => {
+  test('postReadRequest sees decode failures, once', async () => {
     const seen: Array<[boolean, string | undefined]> = [];
+    let closed = false;
     const { address } = await startServer(
       {
         plugins: [
           {
             postReadRequest: (_conn, req, error) =>
               void seen.push([req === undefined, error?.message]),
+            postConnClose: () => {
+              closed = true;
+            },
           },
         ],
       },
@@ -281,6 +285,8 @@ describe('hooks that change or refuse a call', () => {
     );
     client.write(bad.subarray(0, 16 + 20));
     await client.closed;
+    // The server's close hooks have run: a second report would be there by now.
+    await eventually(() => closed);
     expect(seen).toEqual([[true, 'wrong metadata lines. some keys or values are missing']]);
   });
 });

@@ -137,6 +137,8 @@ export class RequestPipeline implements ExchangeHost {
       ? thrown
       : new RpcxError(ErrorCode.Protocol, messageOf(thrown), { cause: thrown });
     exchange.closeAfterResponse = error;
+    // Told here, with the request's own error; not again when the connection closes with it.
+    connectionOf(exchange).readFailureReported = true;
     const plugins = this.settings.plugins;
     const view = exchange.connection;
     // Whatever the plugins say, the stream has lost its framing.
