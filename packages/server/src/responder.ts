@@ -41,10 +41,10 @@ export class Responder {
 
   /** After the chain: encodes the reply, reports a failure, answers (none for oneway). */
   settle(exchange: Exchange, reply: unknown, failure: Error | undefined): void {
-    if (exchange.closeAfterResponse !== undefined) {
-      // Auth refused the call.
-      this.report(exchange, failure!, false);
-      this.refuse(exchange, failure!);
+    if (exchange.closeAfterResponse !== undefined && failure !== undefined) {
+      // Auth refused the call: answered (unless oneway), told, then the connection closes.
+      this.report(exchange, failure, false);
+      this.refuse(exchange, failure);
       return;
     }
     let payload: Uint8Array = EMPTY;
