@@ -303,6 +303,29 @@ describe('dial, listen and framed connections', () => {
 
   // Frame and idle timeouts: the clock is fake and driven by the test; only the I/O is real.
 
+  /**
+   * With the clock just started for `peer`: open 1 ms before `ms`, closed at `ms` with a
+   * timeout whose message contains `why`, and our socket closed too.
+   */
+  async function expectTimeoutAt(
+    ms: number,
+    peer: { closed: boolean },
+    ourClose: Promise<unknown>,
+    server: { closed: unknown[] },
+    why: string,
+  ): Promise<void> {
+    jest.advanceTimersByTime(ms - 1);
+    expect(peer.closed).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(peer.closed).toBe(true);
+    await resolved(ourClose, 'our socket to close');
+    await settle(() => server.closed.length === 1, 'the server to report the close');
+    expect(server.closed[0]).toMatchObject({
+      code: ErrorCode.Timeout,
+      message: expect.stringContaining(why),
+    });
+  }
+
   it('cuts off a peer that sends half a frame and stalls, after exactly the frame timeout', async () => {
     useFakeClock();
     const server = await echoServer('tcp@127.0.0.1:0', { frameTimeoutMs: 100 });
@@ -314,16 +337,13 @@ describe('dial, listen and framed connections', () => {
       const peer = server.connections[0]!;
       socket.write(frame('half', 100).subarray(0, 40));
       await settle(hasRead(peer, 40), 'the server to read the half frame');
-      jest.advanceTimersByTime(99);
-      expect(peer.closed).toBe(false);
-      jest.advanceTimersByTime(1);
-      expect(peer.closed).toBe(true);
-      await resolved(closed, 'our socket to close');
-      await settle(() => server.closed.length === 1, 'the server to report the close');
-      expect(server.closed[0]).toMatchObject({
-        code: ErrorCode.Timeout,
-        message: expect.stringContaining('sent part of a frame and stalled for 100 ms'),
-      });
+      await expectTimeoutAt(
+        100,
+        peer,
+        closed,
+        server,
+        'sent part of a frame and stalled for 100 ms',
+      );
     } finally {
       socket.destroy();
     }
@@ -392,16 +412,7 @@ describe('dial, listen and framed connections', () => {
       jest.advanceTimersByTime(60);
       conn.write(frame('ping')); // read and echoed at 60 ms: the idle clock restarts
       await settle(() => frames.length === 1, 'the echo');
-      jest.advanceTimersByTime(99);
-      expect(peer.closed).toBe(false);
-      jest.advanceTimersByTime(1);
-      expect(peer.closed).toBe(true);
-      await resolved(closed, 'our socket to close');
-      await settle(() => server.closed.length === 1, 'the server to report the close');
-      expect(server.closed[0]).toMatchObject({
-        code: ErrorCode.Timeout,
-        message: expect.stringContaining('idle for 100 ms'),
-      });
+      await expectTimeoutAt(100, peer, closed, server, 'idle for 100 ms');
     } finally {
       conn.destroy();
     }
