@@ -1,13 +1,13 @@
 /**
- * One request on the server, from its frame to its response: the frame, the request (`Message`), the
- * handler's view of it (`CallContext`: metadata, response metadata, `__ServerTimeout` deadline
+ * One request on the server, from its frame to its response: the frame, the request (`Message`),
+ * the handler's view of it (`CallContext`: metadata, response metadata, `__ServerTimeout` deadline
  * and signal, spec §3.6), the arguments interceptors see and may replace, and the outcome.
  * Everything costly is created on first use: a call that never reads `signal` allocates no
  * AbortController and never touches the deadline queue. The connection that owns the socket is
  * held in a private field; handlers and plugins see its read-only view.
  */
-import type { Codec } from '@rpcx/core';
 import {
+  type Codec,
   type DeadlineEntry,
   type DeadlineQueue,
   ErrorCode,
@@ -50,7 +50,11 @@ export class Exchange implements ServerCall {
   method: MethodEntry | undefined = undefined;
   /** The codec of the request's serialize type (undefined: none). */
   codec: Codec | undefined = undefined;
-  /** Set by auth: after the response, the connection is closed with this. */
+  /**
+   * Set when the request ends its connection (auth refused it, it did not read, a read hook
+   * refused it): once the request is over — answered, where it is answered — the connection is
+   * closed with this.
+   */
   closeAfterResponse: RpcxError | undefined = undefined;
   readonly #conn: Connection;
   readonly #host: ExchangeHost;
