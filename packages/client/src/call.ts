@@ -44,7 +44,10 @@ export interface ClientCall extends CallInfo {
   readonly serviceMethod: string;
   args: unknown;
   readonly options: CallOptions;
-  /** The request metadata as it will be sent (the caller's map is never changed). */
+  /**
+   * The caller's request metadata (never changed); a deadline travels beside it as
+   * `__ServerTimeout`.
+   */
   readonly metadata: Readonly<Metadata>;
   /** The connection the call went out on, once it has. */
   readonly connection: ConnectionInfo | undefined;
@@ -71,6 +74,8 @@ export class Call implements ClientCall, FrameFields {
   seqHigh = 0;
   seqLow = 0;
   metadata: Readonly<Metadata>;
+  /** Time left of the deadline when sent (whole ms), written as `__ServerTimeout`. */
+  serverTimeout: string | undefined = undefined;
   /** The serialized arguments; released once framed (a heartbeat keeps its payload). */
   payload: Uint8Array = EMPTY;
 

@@ -13,7 +13,6 @@ import {
   ErrorCode,
   isErrorLike,
   isRpcxError,
-  type Metadata,
   MetadataKey,
   messageOf,
   monotonicNow,
@@ -131,11 +130,7 @@ export class Connection implements CallOwner, HeartbeatTarget {
     if (call.deadline !== Number.POSITIVE_INFINITY && call.kind !== CallKind.Heartbeat) {
       // Time left, in whole milliseconds, as Go's XClient sends it.
       const left = Math.floor(call.deadline - monotonicNow());
-      call.metadata = withPair(
-        call.metadata,
-        MetadataKey.ServerTimeout,
-        String(left > 0 ? left : 1),
-      );
+      call.serverTimeout = String(left > 0 ? left : 1);
     }
     const plugins = this.ctx.plugins;
     let fields: FrameFields = call;
@@ -323,13 +318,6 @@ export class Connection implements CallOwner, HeartbeatTarget {
   }
 }
 
-/** `metadata` plus one pair, in a new map (the caller's is never changed). */
-function withPair(metadata: Readonly<Metadata>, key: string, value: string): Metadata {
-  const copy = copyMetadata(metadata);
-  copy[key] = value;
-  return copy;
-}
-
 /** The request of `call` as a Message, for plugins to see and change; metadata copied. */
 function requestMessage(call: Call): Message {
   const message = new Message({
@@ -338,6 +326,9 @@ function requestMessage(call: Call): Message {
     metadata: copyMetadata(call.metadata),
     payload: call.payload,
   });
+  if (call.serverTimeout !== undefined) {
+    message.metadata[MetadataKey.ServerTimeout] = call.serverTimeout;
+  }
   message.flags = call.flags;
   message.serializeType = call.serializeType;
   message.seqHigh = call.seqHigh;

@@ -19,6 +19,12 @@ export interface FrameFields {
   readonly serviceMethod: string;
   /** Undefined: no metadata. Read, never changed. */
   readonly metadata: Readonly<Metadata> | undefined;
+  /**
+   * The time left of a client's deadline (whole ms, decimal), written as the `__ServerTimeout`
+   * pair after `metadata`, replacing one there — so a call with a deadline need not copy its
+   * caller's metadata to add it.
+   */
+  readonly serverTimeout?: string | undefined;
   /** The plain payload; it is compressed on the way out if the flags ask for it. */
   readonly payload: Uint8Array;
 }

@@ -6,6 +6,7 @@ import { ErrorCode } from '@rpcx/core';
 import { rpcxErrorOf } from '@rpcx/testing';
 import fc from 'fast-check';
 import { CompressorRegistry } from './compressor-registry.js';
+import { decodeMessage } from './decode.js';
 import { encodeMessage } from './encode.js';
 import { FrameDecoder } from './frame-decoder.js';
 import type { FrameFields } from './frame-fields.js';
@@ -78,6 +79,24 @@ describe('FrameWriter.writeFrame', () => {
       payload: Buffer.from('{}'),
     };
     expect(encodeFrame(fields)).toEqual(encodeMessage(message));
+  });
+
+  it('writes serverTimeout as the __ServerTimeout pair, replacing one in the metadata', async () => {
+    const base = { version: 0, flags: 0, serializeType: 1, reserved: 0, seqHigh: 0, seqLow: 7 };
+    const paths = { servicePath: 'S', serviceMethod: 'M', payload: Buffer.from('{}') };
+    const metadata = { a: '1', __ServerTimeout: '999' };
+    const frame = encodeFrame({ ...base, ...paths, metadata, serverTimeout: '42' });
+    // The same bytes as the metadata written out with the value replaced.
+    const expected = messageOf({ serializeType: 1, seq: 7n, servicePath: 'S', serviceMethod: 'M' });
+    expected.payload = paths.payload;
+    expected.metadata = { a: '1', __ServerTimeout: '42' };
+    expect(frame).toEqual(encodeMessage(expected));
+    // The caller's map is left as it was; without metadata the pair is the whole block.
+    expect(metadata.__ServerTimeout).toBe('999');
+    const alone = await decodeMessage(
+      encodeFrame({ ...base, ...paths, metadata: undefined, serverTimeout: '5000' }),
+    );
+    expect({ ...alone.metadata }).toEqual({ __ServerTimeout: '5000' });
   });
 });
 

@@ -5,6 +5,7 @@
  * A writer holds one prepared frame at a time, between `prepare` and the `writeFrame` that
  * follows it synchronously; each connection has its own.
  */
+import { MetadataKey } from '@rpcx/core';
 import { type CompressorRegistry, defaultCompressors } from './compressor-registry.js';
 import type { FrameFields } from './frame-fields.js';
 import type { FrameSource } from './frame-source.js';
@@ -22,6 +23,14 @@ export interface WriterOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** `keyLen, "__ServerTimeout"`, encoded once. */
+const SERVER_TIMEOUT_KEY = (() => {
+  const key = Buffer.from(MetadataKey.ServerTimeout);
+  const block = Buffer.alloc(4 + key.length);
+  writeUint32(block, 0, key.length);
+  key.copy(block, 4);
+  return block;
+})();
 const NO_PATHS = Buffer.alloc(0);
 
 export class FrameWriter implements FrameSource {
@@ -54,7 +63,18 @@ export class FrameWriter implements FrameSource {
       body = compressor.compress(body);
     }
     const paths = pathSection(fields.servicePath, fields.serviceMethod);
-    const metaLength = metadataByteLength(fields.metadata);
+    const serverTimeout = fields.serverTimeout;
+    let metaLength: number;
+    if (serverTimeout === undefined) {
+      metaLength = metadataByteLength(fields.metadata);
+    } else {
+      // Digits only: one byte each.
+      metaLength =
+        metadataByteLength(fields.metadata, MetadataKey.ServerTimeout) +
+        SERVER_TIMEOUT_KEY.length +
+        4 +
+        serverTimeout.length;
+    }
     const totalLength = paths.length + 8 + metaLength + body.length;
     if (totalLength > this.maxFrameLength) throw frameTooLong(totalLength, this.maxFrameLength);
     this.fields = fields;
@@ -80,7 +100,15 @@ export class FrameWriter implements FrameSource {
     // Path sections are short: a loop beats `set`'s call overhead.
     for (let i = 0; i < paths.length; i++) target[at++] = paths[i]!;
     at = writeUint32(target, at, metaLength);
-    if (metaLength > 0) at = writeMetadata(target, at, fields.metadata);
+    const serverTimeout = fields.serverTimeout;
+    if (serverTimeout === undefined) {
+      if (metaLength > 0) at = writeMetadata(target, at, fields.metadata);
+    } else {
+      at = writeMetadata(target, at, fields.metadata, MetadataKey.ServerTimeout);
+      target.set(SERVER_TIMEOUT_KEY, at);
+      at = writeUint32(target, at + SERVER_TIMEOUT_KEY.length, serverTimeout.length);
+      at += target.write(serverTimeout, at, 'latin1');
+    }
     at = writeUint32(target, at, body.length);
     target.set(body, at);
     this.fields = undefined;

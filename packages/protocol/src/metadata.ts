@@ -10,12 +10,17 @@ import { readUint32, writeUint32 } from './uint32.js';
 import { metadataMissing, metadataTooLarge } from './wire-errors.js';
 
 /**
- * Byte length of the encoded block, for sizing the frame before writing. Every value must be a
- * string: checked here, so that writing never fails halfway through a frame.
+ * Byte length of the encoded block (without the pair `skipKey`, if given), for sizing the frame
+ * before writing. Every value must be a string: checked here, so that writing never fails
+ * halfway through a frame.
  */
-export function metadataByteLength(metadata: Readonly<Metadata> | undefined): number {
+export function metadataByteLength(
+  metadata: Readonly<Metadata> | undefined,
+  skipKey?: string,
+): number {
   let length = 0;
   for (const key in metadata) {
+    if (key === skipKey) continue;
     const value = metadata[key];
     if (typeof value !== 'string') {
       throw new RpcxError(
@@ -28,14 +33,16 @@ export function metadataByteLength(metadata: Readonly<Metadata> | undefined): nu
   return length;
 }
 
-/** Writes the block at `offset`; returns the offset after it. */
+/** Writes the block at `offset` (without the pair `skipKey`); returns the offset after it. */
 export function writeMetadata(
   target: Buffer,
   offset: number,
   metadata: Readonly<Metadata> | undefined,
+  skipKey?: string,
 ): number {
   let at = offset;
   for (const key in metadata) {
+    if (key === skipKey) continue;
     at = writeString(target, at, key);
     at = writeString(target, at, metadata[key]!);
   }
