@@ -6,7 +6,7 @@ module.exports = {
   testEnvironmentOptions: {
     customExportConditions: ['@rpcx/source', 'node', 'require', 'default'],
   },
-  roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/conformance'],
+  roots: ['<rootDir>/packages', '<rootDir>/apps', '<rootDir>/conformance', '<rootDir>/e2e'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Go conformance programs (vectorgen, framedecode, framegen,
-# refserver, refclient) into ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and
+# refserver, refclient, goxclient, hashgen) into ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and
 # prints that directory last.
 # Always runs `go build`; Go's build cache makes repeat runs fast.
 set -euo pipefail
@@ -20,5 +20,5 @@ fi
 mkdir -p "$bin"
 cd "$here/go"
 # The module graph is pinned by the committed go.mod/go.sum.
-"$go_cmd" build -trimpath -o "$bin/" ./cmd/vectorgen ./cmd/framedecode ./cmd/framegen ./cmd/refserver ./cmd/refclient >&2
+"$go_cmd" build -trimpath -o "$bin/" ./cmd/vectorgen ./cmd/framedecode ./cmd/framegen ./cmd/refserver ./cmd/refclient ./cmd/goxclient ./cmd/hashgen >&2
 echo "$bin"

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 
 let binDir: string | undefined;
 
-export type GoProgram = 'vectorgen' | 'framedecode' | 'framegen' | 'refserver' | 'refclient';
+export type GoProgram =
+  | 'vectorgen'
+  | 'framedecode'
+  | 'framegen'
+  | 'refserver'
+  | 'refclient'
+  | 'goxclient'
+  | 'hashgen';
 
 export function goBin(program: GoProgram): string {
   if (binDir === undefined) {

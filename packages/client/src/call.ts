@@ -53,6 +53,11 @@ export interface ClientCall extends CallInfo {
   readonly connection: ConnectionInfo | undefined;
 }
 
+/** Told how each attempt of a call ended (an XClient's pool: breaker and load feedback). */
+export interface AttemptObserver {
+  settled(call: Call, failure: RpcxError | undefined): void;
+}
+
 /** The side that holds a call's pending entry: told when the call ends early. */
 export interface CallOwner {
   readonly info: ConnectionInfo;
@@ -86,6 +91,18 @@ export class Call implements ClientCall, FrameFields {
   /** The request as a Message, made only for plugins that look at it. */
   message: Message | undefined = undefined;
   done = true;
+  /** XClient: the server key of the current attempt, once picked. */
+  server: string | undefined = undefined;
+  /** XClient: the attempt must go to this server (Failtry, fan-out), not to a selector's pick. */
+  pinned: string | undefined = undefined;
+  /** XClient: a server the selection should pass over if another is usable (a backup request). */
+  avoid: string | undefined = undefined;
+  /** XClient: a fan-out call (broadcast, fork, inform): never retried. */
+  fanOut = false;
+  /** XClient: when the current attempt was handed to its server (monotonic ms). */
+  sentAt = 0;
+  /** XClient: told when the current attempt settles. */
+  observer: AttemptObserver | undefined = undefined;
   private resolve: (value: unknown) => void = noop;
   private reject: (error: RpcxError) => void = noop;
   private deadlineEntry: DeadlineEntry<Call> | undefined = undefined;
@@ -104,6 +121,19 @@ export class Call implements ClientCall, FrameFields {
     private readonly watch: CallWatch<Call>,
   ) {
     this.metadata = options.metadata ?? NO_METADATA;
+  }
+
+  /** Another call with the same request and deadline (a Failbackup backup request). */
+  sibling(): Call {
+    return new Call(
+      this.kind,
+      this.servicePath,
+      this.serviceMethod,
+      this.args,
+      this.options,
+      this.deadline,
+      this.watch,
+    );
   }
 
   get connection(): ConnectionInfo | undefined {
@@ -130,6 +160,8 @@ export class Call implements ClientCall, FrameFields {
       );
     }
     this.done = false;
+    this.server = undefined;
+    this.observer = undefined;
     this.seq = -1;
     this.#owner = undefined;
     this.frame = undefined;
@@ -166,12 +198,16 @@ export class Call implements ClientCall, FrameFields {
 
   /** Completes the call successfully (no-op when it already ended). */
   succeed(value: unknown): void {
-    if (this.finish()) this.resolve(value);
+    if (!this.finish()) return;
+    this.observer?.settled(this, undefined);
+    this.resolve(value);
   }
 
   /** Fails the call (no-op when it already ended). */
   fail(error: RpcxError): void {
-    if (this.finish()) this.reject(error);
+    if (!this.finish()) return;
+    this.observer?.settled(this, error);
+    this.reject(error);
   }
 
   /** Fails the call as canceled; `reason` is the signal's. */

@@ -26,9 +26,8 @@ import type { ClientInterceptor } from './interceptor.js';
 import { PluginAdapter } from './plugin-adapter.js';
 import { DEFAULT_PUSH_BUFFER_SIZE } from './push-stream.js';
 
-export interface ClientOptions {
-  /** The server: `tcp@127.0.0.1:8972`, `tls@host:8973`, `unix@/run/rpcx.sock` (no `@` = tcp). */
-  address: string;
+/** What configures a client's calls and connections, whichever servers it talks to. */
+export interface ClientSettings {
   /**
    * Codec for requests, unless a call says otherwise. Default MsgPack (3), as Go's
    * `DefaultOption` — so a TS client talks to a Go server configured the usual way. The MsgPack
@@ -79,6 +78,18 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions;
   /** Default buffer size of `pushes()` streams. Default 1024. */
   pushBufferSize?: number;
+  /** Sent as `__AUTH` with every call that does not bring its own (Go's `Auth(token)`). */
+  authToken?: string;
+  /**
+   * Request metadata keys a call made with `{ context }` copies from the incoming call (trace
+   * ids, tenant, ...). Default none.
+   */
+  propagateMetadata?: readonly string[];
+}
+
+export interface ClientOptions extends ClientSettings {
+  /** The server: `tcp@127.0.0.1:8972`, `tls@host:8973`, `unix@/run/rpcx.sock` (no `@` = tcp). */
+  address: string;
 }
 
 /** Internal: the options resolved once, shared by the client and its connections. */
@@ -94,21 +105,39 @@ export interface ClientContext {
   readonly readOptions: ReadOptions;
   readonly logger: Logger;
   readonly plugins: PluginAdapter;
+  /** The user's interceptors (the plugins' call hooks are added inside them by the call path). */
   readonly interceptors: readonly ClientInterceptor[];
+  readonly authToken: string | undefined;
+  readonly propagateMetadata: readonly string[];
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMaxWaitMs: number;
   readonly idleTimeoutMs: number;
   readonly pushBufferSize: number;
 }
 
-export function resolveClientOptions(options: ClientOptions): {
+/** A `Client`'s server address, checked and normalised (`tcp@127.0.0.1:8972`). */
+export function normalizeAddress(address: unknown): string {
+  if (typeof address !== 'string') {
+    throw new RpcxError(ErrorCode.InvalidArgument, 'new Client: `address` is required');
+  }
+  return formatAddress(parseAddress(address));
+}
+
+/**
+ * Resolves the options once. `address` is the server of a `Client`; an XClient passes its
+ * service path as a label and gives each server's connections a context of their own.
+ */
+export function resolveClientOptions(
+  options: ClientSettings,
+  address: string,
+  owner: string,
+): {
   context: ClientContext;
   backoff: Backoff;
 } {
-  if (typeof options?.address !== 'string') {
-    throw new RpcxError(ErrorCode.InvalidArgument, 'new Client: `address` is required');
+  if (options.authToken !== undefined && typeof options.authToken !== 'string') {
+    throw new RpcxError(ErrorCode.InvalidArgument, `${owner}: authToken must be a string`);
   }
-  const address = formatAddress(parseAddress(options.address));
   const codecs = new CodecRegistry([rawCodec, jsonCodec, ...(options.codecs ?? [])]);
   const compressors = new CompressorRegistry([gzipCompressor, ...(options.compressors ?? [])]);
   const serializeType = options.serializeType ?? SerializeType.MsgPack;
@@ -125,7 +154,6 @@ export function resolveClientOptions(options: ClientOptions): {
   }
   const limits = resolveLimits(options.limits);
   const plugins = new PluginAdapter(options.plugins ?? [], logger);
-  const interceptors = options.interceptors ?? [];
   return {
     context: {
       address,
@@ -137,10 +165,9 @@ export function resolveClientOptions(options: ClientOptions): {
       readOptions: { compressors, limits },
       logger,
       plugins,
-      // The plugins' call hooks sit next to the send, so that they run once per attempt when an
-      // interceptor retries (Go fires PreCall/PostCall for each XClient attempt).
-      interceptors:
-        plugins.interceptor === undefined ? interceptors : [...interceptors, plugins.interceptor],
+      interceptors: options.interceptors ?? [],
+      authToken: options.authToken,
+      propagateMetadata: options.propagateMetadata ?? [],
       heartbeatIntervalMs: heartbeat?.intervalMs ?? 0,
       heartbeatMaxWaitMs: heartbeat?.maxWaitMs ?? DEFAULT_HEARTBEAT_MAX_WAIT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,

@@ -10,40 +10,30 @@
  * Every call takes one path: the interceptor chain (plugins' `preCall`/`postCall`, then the
  * `interceptors` option), whose end serializes the arguments and sends the call.
  */
-import { isOptionalCodec } from '@rpcx/codecs';
+import { type CallOptions, ErrorCode, RpcxError } from '@rpcx/core';
+import { type Call, CallKind, type CallResult } from './call.js';
+import { CallPath } from './call-path.js';
 import {
-  asRpcxError,
-  type CallOptions,
-  type Codec,
-  chainInterceptors,
-  ErrorCode,
-  monotonicNow,
-  RpcxError,
-} from '@rpcx/core';
-import { compressTypeFor, HeaderFlag, withCompressType } from '@rpcx/protocol';
-import { Call, CallKind, type CallResult } from './call.js';
-import { CallWatch } from './call-watch.js';
-import { type ClientContext, type ClientOptions, resolveClientOptions } from './client-options.js';
+  type ClientContext,
+  type ClientOptions,
+  normalizeAddress,
+  resolveClientOptions,
+} from './client-options.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { Dialer } from './dialer.js';
-import type { CallHandler } from './interceptor.js';
 import { type CloseHandler, PushFanout, type PushHandler } from './push-fanout.js';
 import type { PushStream, PushStreamOptions } from './push-stream.js';
-import { createServiceProxy, type ServiceProxy } from './service-proxy.js';
-
-const NO_OPTIONS: CallOptions = Object.freeze({});
+import { ServiceProxies, type ServiceProxy } from './service-proxy.js';
 
 export class Client {
   /** The server address, normalised (`tcp@127.0.0.1:8972`). */
   readonly address: string;
   private readonly ctx: ClientContext;
-  private readonly watch = new CallWatch<Call>();
   private readonly dialer: Dialer;
   private readonly fanout: PushFanout;
-  /** The call path: the interceptor chain ending in `sendCall`. */
-  private readonly handle: CallHandler;
-  private readonly proxies = new Map<string, unknown>();
-  private shutdownError: RpcxError | undefined = undefined;
+  /** The call path: the interceptor chain, ending on this client's one connection. */
+  private readonly path: CallPath;
+  private readonly proxies = new ServiceProxies(this);
   private closing: Promise<void> | undefined = undefined;
   private readonly events: ConnectionEvents = {
     push: (message) => this.fanout.deliver(message),
@@ -51,8 +41,13 @@ export class Client {
   };
 
   constructor(options: ClientOptions) {
-    const { context, backoff } = resolveClientOptions(options);
+    const { context, backoff } = resolveClientOptions(
+      options,
+      normalizeAddress(options?.address),
+      'new Client',
+    );
     this.ctx = context;
+    this.path = new CallPath(context, [], (call) => this.transmit(call));
     this.address = context.address;
     this.fanout = new PushFanout(context.logger, context.address, context.pushBufferSize);
     this.dialer = new Dialer(
@@ -63,9 +58,8 @@ export class Client {
         connectTimeoutMs: options.connectTimeoutMs ?? 1_000,
         keepAliveMs: options.keepAliveMs ?? 60_000,
       },
-      (socket) => new Connection(socket, context, this.watch, this.events),
+      (socket) => new Connection(socket, context, this.path.watch, this.events),
     );
-    this.handle = chainInterceptors(context.interceptors, this.sendCall);
   }
 
   /** Whether a connection is open now. */
@@ -75,7 +69,7 @@ export class Client {
 
   /** Whether `close()` was called. */
   get closed(): boolean {
-    return this.shutdownError !== undefined;
+    return this.path.closed;
   }
 
   /** Calls awaiting a response. */
@@ -125,12 +119,7 @@ export class Client {
 
   /** A typed proxy: `client.service<Arith>('Arith').Mul({ A: 2, B: 3 })`. */
   service<S>(servicePath: string): ServiceProxy<S> {
-    let proxy = this.proxies.get(servicePath);
-    if (proxy === undefined) {
-      proxy = createServiceProxy<S>(this, servicePath);
-      this.proxies.set(servicePath, proxy);
-    }
-    return proxy as ServiceProxy<S>;
+    return this.proxies.get<S>(servicePath);
   }
 
   /**
@@ -167,7 +156,7 @@ export class Client {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     const reason = new RpcxError(ErrorCode.Shutdown, 'connection is shut down');
-    this.shutdownError = reason;
+    this.path.shutdown(reason);
     const conn = this.dialer.close(reason);
     this.fanout.end(reason);
     this.closing =
@@ -185,82 +174,13 @@ export class Client {
     servicePath: string,
     serviceMethod: string,
     args: unknown,
-    options: CallOptions = NO_OPTIONS,
+    options: CallOptions | undefined,
   ): Promise<unknown> {
-    if (this.shutdownError !== undefined) return Promise.reject(this.shutdownError);
-    const timeoutMs = options.timeoutMs;
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs))) {
-      return Promise.reject(
-        new RpcxError(ErrorCode.InvalidArgument, `timeoutMs must be a number, got ${timeoutMs}`),
-      );
-    }
-    // Infinity (like undefined) means no deadline.
-    const deadline =
-      timeoutMs === undefined ? Number.POSITIVE_INFINITY : monotonicNow() + timeoutMs;
-    const call = new Call(kind, servicePath, serviceMethod, args, options, deadline, this.watch);
-    try {
-      return this.handle(call);
-    } catch (error) {
-      // An interceptor that throws instead of rejecting: the caller still gets a promise.
-      return Promise.reject(error);
-    }
+    return this.path.start(kind, servicePath, serviceMethod, args, options);
   }
 
-  /** The end of the chain: serialize the arguments, then send on the connection. */
-  private readonly sendCall: CallHandler = (given) => {
-    if (!(given instanceof Call)) {
-      return Promise.reject(
-        new RpcxError(
-          ErrorCode.InvalidArgument,
-          'an interceptor must pass on the call it was given, not another object',
-        ),
-      );
-    }
-    const call = given;
-    const promise = call.begin();
-    if (call.done) return promise; // aborted or expired before it started
-    if (this.shutdownError !== undefined) {
-      call.fail(this.shutdownError);
-      return promise;
-    }
-    const serializeType = call.options.serializeType ?? this.ctx.serializeType;
-    const codec = this.ctx.codecs.get(serializeType);
-    if (codec !== undefined) {
-      this.serializeAndSend(call, codec, serializeType);
-    } else if (isOptionalCodec(serializeType)) {
-      // MsgPack or Protobuf, used for the first time: loaded once, then on the path above.
-      this.ctx.codecs.load(serializeType).then(
-        (loaded) => {
-          if (!call.done) this.serializeAndSend(call, loaded, serializeType);
-        },
-        (error: unknown) => call.fail(asRpcxError(error, ErrorCode.Codec)),
-      );
-    } else {
-      call.fail(
-        new RpcxError(
-          ErrorCode.Codec,
-          `${call.describe()}: unsupported codec: no codec for serialize type ${serializeType}`,
-        ),
-      );
-    }
-    return promise;
-  };
-
-  private serializeAndSend(call: Call, codec: Codec, serializeType: number): void {
-    try {
-      // Checked first, so a bad type fails small payloads too, not only compressed ones.
-      const compressType = this.ctx.compressors.check(
-        call.options.compressType ?? this.ctx.compressType,
-      );
-      const payload = codec.encode(call.args, call.options.argsType);
-      const flags = call.kind === CallKind.Oneway ? HeaderFlag.Oneway : 0;
-      call.flags = withCompressType(flags, compressTypeFor(payload.length, compressType));
-      call.serializeType = serializeType;
-      call.payload = payload;
-    } catch (error) {
-      call.fail(asRpcxError(error, ErrorCode.Codec));
-      return;
-    }
+  /** The route of every call: this client's connection, dialled when there is none. */
+  private transmit(call: Call): void {
     const conn = this.dialer.current;
     if (conn !== undefined) {
       conn.transmit(call);
@@ -276,7 +196,7 @@ export class Client {
 
   private connectionClosed(conn: Connection, reason: RpcxError): void {
     this.dialer.closed(conn);
-    if (this.shutdownError === undefined) {
+    if (!this.path.closed) {
       this.ctx.logger.info('rpcx client: connection closed', {
         address: this.address,
         reason: reason.message,

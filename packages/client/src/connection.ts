@@ -5,7 +5,6 @@
  * its call by seq. The write queue and the heartbeat are its helpers. When the socket closes,
  * every call on it fails at once with the reason.
  */
-import type { Socket } from 'node:net';
 import {
   asRpcxError,
   type ConnectionInfo,
@@ -31,7 +30,7 @@ import {
   Message,
   readMessage,
 } from '@rpcx/protocol';
-import { FramedConnection } from '@rpcx/transport';
+import { FramedConnection, type TransportSocket } from '@rpcx/transport';
 import { type Call, CallKind, type CallOwner } from './call.js';
 import type { CallWatch } from './call-watch.js';
 import type { ClientContext } from './client-options.js';
@@ -67,7 +66,7 @@ export class Connection implements CallOwner, HeartbeatTarget {
   private onSocketClosed: (() => void) | undefined = undefined;
 
   constructor(
-    socket: Socket,
+    socket: TransportSocket,
     private readonly ctx: ClientContext,
     watch: CallWatch<Call>,
     private readonly events: ConnectionEvents,

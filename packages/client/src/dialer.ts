@@ -3,10 +3,9 @@
  * calls that wait for it), and the backoff after failed dials — calls fail fast while it runs
  * (an XClient may try elsewhere), while `connect()` waits it out.
  */
-import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { asRpcxError, ErrorCode, monotonicNow, RpcxError } from '@rpcx/core';
-import { dial } from '@rpcx/transport';
+import { dial, type TransportSocket } from '@rpcx/transport';
 import type { Backoff } from './backoff.js';
 import type { ClientContext } from './client-options.js';
 import type { Connection } from './connection.js';
@@ -33,7 +32,7 @@ export class Dialer {
     private readonly backoff: Backoff,
     private readonly settings: DialSettings,
     /** Wraps a dialled socket. */
-    private readonly open: (socket: Socket) => Connection,
+    private readonly open: (socket: TransportSocket) => Connection,
   ) {}
 
   /** The connection, unless it is closing. */

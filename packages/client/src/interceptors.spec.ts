@@ -405,7 +405,8 @@ describe('the chain without interceptors', () => {
     const withHooks = new Client({ address: server.address, plugins: [{ preCall: () => {} }] });
     try {
       // White-box: the private call path is the private send handler itself.
-      const internals = (c: Client) => c as unknown as { handle: unknown; sendCall: unknown };
+      const internals = (c: Client) =>
+        (c as unknown as { path: { handle: unknown; sendCall: unknown } }).path;
       for (const c of [bare, framesOnly]) expect(internals(c).handle).toBe(internals(c).sendCall);
       expect(internals(withHooks).handle).not.toBe(internals(withHooks).sendCall);
       await expect(bare.call('Arith', 'Mul', { A: 3, B: 3 })).resolves.toEqual({ C: 9 });

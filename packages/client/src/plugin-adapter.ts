@@ -16,10 +16,11 @@ import {
   messageOf,
   RpcxError,
   type RpcxMessage,
+  type SelectFunc,
 } from '@rpcx/core';
 import { HEADER_LENGTH } from '@rpcx/protocol';
 import type { ClientCall } from './call.js';
-import type { ClientInterceptor } from './interceptor.js';
+import type { CallHandler, ClientInterceptor } from './interceptor.js';
 
 type Hook = Exclude<keyof ClientPlugin, 'name'>;
 type MessageHook =
@@ -52,6 +53,13 @@ export class PluginAdapter {
     this.watchesWrites = lists.preWriteRequest.length + lists.postWriteRequest.length > 0;
     this.watchesRequests = this.watchesWrites || lists.clientBeforeEncode.length > 0;
     this.watchesReads = READ_HOOKS.some((hook) => lists[hook].length > 0);
+  }
+
+  /** `wrapSelect`: each plugin wraps the pick of the one before (the selector's first). */
+  wrapSelect(select: SelectFunc): SelectFunc {
+    let wrapped = select;
+    for (const plugin of this.lists.wrapSelect) wrapped = plugin.wrapSelect!(wrapped);
+    return wrapped;
   }
 
   /** `clientBeforeEncode`: the request, to be framed once the hooks are done with it. */
@@ -130,41 +138,23 @@ export class PluginAdapter {
     }
   }
 
+  /**
+   * `preCall` hooks, the rest of the chain, then `postCall` hooks. Hooks that return no promise
+   * are not awaited, so plugins with synchronous hooks cost one `then` per call.
+   */
   private callInterceptor(): ClientInterceptor {
     const { preCall, postCall } = this.lists;
-    return (next) => async (call: ClientCall) => {
-      for (const plugin of preCall) {
-        try {
-          await plugin.preCall!(call, call.args);
-        } catch (error) {
-          throw pluginError(plugin, 'preCall', error);
-        }
-      }
-      let reply: unknown;
-      let thrown: unknown;
-      let outcome: RpcxError | undefined;
-      try {
-        reply = await next(call);
-      } catch (error) {
-        thrown = error;
-        outcome = asRpcxError(error, ErrorCode.Internal);
-      }
-      const failure = outcome;
-      for (const plugin of postCall) {
-        try {
-          await plugin.postCall!(
-            call,
-            call.args,
-            outcome === undefined ? reply : undefined,
-            outcome,
-          );
-        } catch (error) {
-          outcome = pluginError(plugin, 'postCall', error);
-        }
-      }
-      // Unless a postCall replaced it, the caller gets what the call failed with, as thrown.
-      if (outcome !== undefined) throw outcome === failure ? thrown : outcome;
-      return reply;
+    const send = (next: CallHandler, call: ClientCall): Promise<unknown> =>
+      next(call).then(
+        (reply) => runPostCalls(postCall, call, reply, undefined, undefined, 0),
+        (error: unknown) => {
+          const failure = asRpcxError(error, ErrorCode.Internal);
+          return runPostCalls(postCall, call, undefined, error, failure, 0, failure);
+        },
+      );
+    return (next) => (call) => {
+      const before = runPreCalls(preCall, call, 0);
+      return before === undefined ? send(next, call) : before.then(() => send(next, call));
     };
   }
 
@@ -216,6 +206,89 @@ const HOOKS: readonly Hook[] = [
   ...READ_HOOKS,
   'wrapSelect',
 ];
+
+/** Runs `preCall` hooks from `index`; a promise only once a hook returned one. */
+function runPreCalls(
+  plugins: readonly ClientPlugin[],
+  call: ClientCall,
+  index: number,
+): Promise<void> | undefined {
+  for (let i = index; i < plugins.length; i++) {
+    const plugin = plugins[i]!;
+    let result: unknown;
+    try {
+      result = plugin.preCall!(call, call.args);
+    } catch (error) {
+      return Promise.reject(pluginError(plugin, 'preCall', error));
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        () => runPreCalls(plugins, call, i + 1),
+        (error: unknown) => {
+          throw pluginError(plugin, 'preCall', error);
+        },
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs `postCall` hooks from `index` with the outcome so far (`outcome`: the failure, or what a
+ * hook replaced it with); returns the reply or throws — unless a postCall replaced it, what the
+ * call failed with, as thrown.
+ */
+function runPostCalls(
+  plugins: readonly ClientPlugin[],
+  call: ClientCall,
+  reply: unknown,
+  thrown: unknown,
+  failure: RpcxError | undefined,
+  index: number,
+  outcome: RpcxError | undefined = failure,
+): unknown {
+  for (let i = index; i < plugins.length; i++) {
+    const plugin = plugins[i]!;
+    let result: unknown;
+    try {
+      result = plugin.postCall!(
+        call,
+        call.args,
+        outcome === undefined ? reply : undefined,
+        outcome,
+      );
+    } catch (error) {
+      outcome = pluginError(plugin, 'postCall', error);
+      continue;
+    }
+    if (isPromiseLike(result)) {
+      const current = outcome;
+      return Promise.resolve(result).then(
+        () => runPostCalls(plugins, call, reply, thrown, failure, i + 1, current),
+        (error: unknown) =>
+          runPostCalls(
+            plugins,
+            call,
+            reply,
+            thrown,
+            failure,
+            i + 1,
+            pluginError(plugin, 'postCall', error),
+          ),
+      );
+    }
+  }
+  if (outcome !== undefined) throw outcome === failure ? thrown : outcome;
+  return reply;
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
 
 /** A plugin's failure as the caller sees it: an RpcxError as thrown, anything else wrapped. */
 function pluginError(plugin: ClientPlugin, hook: Hook, error: unknown): RpcxError {

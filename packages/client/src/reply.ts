@@ -11,6 +11,7 @@ import {
   type Metadata,
   MetadataKey,
   RpcxError,
+  SHUTTING_DOWN_TEXT,
 } from '@rpcx/core';
 import { HeaderFlag, type Message } from '@rpcx/protocol';
 import { type Call, CallKind } from './call.js';
@@ -47,7 +48,8 @@ function serviceError(call: Call, metadata: Metadata): RpcxError {
   const text = metadata[MetadataKey.Error];
   // Go reports success when an error response carries no metadata at all; we do not.
   return new RpcxError(
-    ErrorCode.ServiceError,
+    // A draining server refused it: another server may take it (Failover retries Shutdown).
+    text === SHUTTING_DOWN_TEXT ? ErrorCode.Shutdown : ErrorCode.ServiceError,
     text ?? `${call.describe()}: the server answered with an error status but no error text`,
     { metadata },
   );

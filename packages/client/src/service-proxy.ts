@@ -57,3 +57,19 @@ export function createServiceProxy<S>(caller: Caller, servicePath: string): Serv
     },
   });
 }
+
+/** One proxy per service path, made on first use. */
+export class ServiceProxies {
+  private readonly made = new Map<string, unknown>();
+
+  constructor(private readonly caller: Caller) {}
+
+  get<S>(servicePath: string): ServiceProxy<S> {
+    let proxy = this.made.get(servicePath);
+    if (proxy === undefined) {
+      proxy = createServiceProxy<S>(this.caller, servicePath);
+      this.made.set(servicePath, proxy);
+    }
+    return proxy as ServiceProxy<S>;
+  }
+}

@@ -1,4 +1,5 @@
 import type { Metadata } from './message.js';
+import type { ParentContext } from './parent-context.js';
 
 /** Per-call options, accepted by every call. */
 export interface CallOptions {
@@ -22,4 +23,10 @@ export interface CallOptions {
   argsType?: unknown;
   /** Type hint for decoding the reply: with protobuf, the reply's message type. */
   replyType?: unknown;
+  /**
+   * The incoming call this one is made for (a server handler's context): its remaining
+   * deadline caps this call's, its abort cancels this call, and the metadata keys the client
+   * propagates are copied from it (the call's own `metadata` wins).
+   */
+  context?: ParentContext;
 }

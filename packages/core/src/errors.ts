@@ -37,6 +37,12 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * The error text a draining server answers new requests with (Go drops them silently). Clients
+ * read it as `Shutdown`, not as a service error, so fail modes try another server.
+ */
+export const SHUTTING_DOWN_TEXT = 'rpcx: server is shutting down';
+
 const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Unavailable,
   ErrorCode.NoServer,

@@ -4,7 +4,15 @@ export { type Codec, SerializeType } from './codec.js';
 export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
-export { ErrorCode, isRetryable, isRpcxError, RpcxError, type RpcxErrorOptions } from './errors.js';
+export { parseQuery } from './endpoint-metadata.js';
+export {
+  ErrorCode,
+  isRetryable,
+  isRpcxError,
+  RpcxError,
+  type RpcxErrorOptions,
+  SHUTTING_DOWN_TEXT,
+} from './errors.js';
 export { chainInterceptors, type Interceptor } from './interceptor.js';
 export {
   MAX_LOGGED_TEXT,
@@ -21,6 +29,7 @@ export {
   type RpcxMessage,
 } from './message.js';
 export { copyMetadata, newMetadata } from './metadata.js';
+export type { ParentContext } from './parent-context.js';
 export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
 export type { SelectContext, Selector } from './selector.js';
 export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';

@@ -2,8 +2,8 @@
  * Accepting connections and keeping track of them (spec §3.3): the connection limit, the
  * `postConnAccept` plugins (which may refuse), and what plugins hear when a connection closes.
  */
-import type { Socket } from 'node:net';
 import { ErrorCode, messageOf, RpcxError, type WarningLimiter } from '@rpcx/core';
+import { describeRemote, type TransportSocket } from '@rpcx/transport';
 import { Connection, type ConnectionHost, type ConnectionSettings } from './connection.js';
 import { isThenable } from './interceptor.js';
 import type { PluginAdapter } from './plugin-adapter.js';
@@ -65,12 +65,9 @@ export class Acceptor {
     for (const wake of this.emptyWaiters.splice(0)) wake();
   }
 
-  accept(socket: Socket, network: string): void {
+  accept(socket: TransportSocket, network: string): void {
     if (this.conns.size >= this.maxConnections) {
-      const remote =
-        socket.remoteAddress === undefined
-          ? 'unix socket'
-          : `${socket.remoteAddress}:${socket.remotePort}`;
+      const remote = describeRemote(socket);
       this.warnings.warn(
         `rpcx: too many connections (max ${this.maxConnections}); closing ${remote}`,
         { remoteAddress: remote },

@@ -9,10 +9,9 @@
  * - the connection has `maxInFlight` requests being handled;
  * - the connection has not been accepted yet (async `postConnAccept` plugins).
  */
-import type { Socket } from 'node:net';
 import { ErrorCode, peerText, type RpcxError, type WarningLimiter } from '@rpcx/core';
 import { type FrameLimits, FrameWriter, type Message } from '@rpcx/protocol';
-import { FramedConnection } from '@rpcx/transport';
+import { FramedConnection, type TransportSocket } from '@rpcx/transport';
 import { ConnectionView } from './connection-view.js';
 import type { ServerConnection } from './types.js';
 
@@ -62,7 +61,7 @@ export class Connection implements ServerConnection {
   private readonly backlog: Buffer[] = [];
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: TransportSocket,
     readonly network: string,
     private readonly host: ConnectionHost,
     private readonly settings: ConnectionSettings,

@@ -2,7 +2,7 @@
  * The error texts a Go rpcx server puts on the wire (spec §3.4), worded once. Clients — Go's and
  * ours — see only these strings, in the `__rpcx_error__` metadata of an error response.
  */
-import { ErrorCode, isRpcxError, RpcxError } from '@rpcx/core';
+import { ErrorCode, isRpcxError, RpcxError, SHUTTING_DOWN_TEXT } from '@rpcx/core';
 
 export function serviceNotFound(servicePath: string): RpcxError {
   return new RpcxError(ErrorCode.ServiceError, `rpcx: can't find service ${servicePath}`);
@@ -20,7 +20,7 @@ export function codecNotFound(serializeType: number): RpcxError {
 export const RATE_LIMIT_TEXT = 'request reached rate limit';
 
 /** Answer to requests that arrive while the server drains for shutdown (Go drops them silently). */
-export const SHUTTING_DOWN_TEXT = 'rpcx: server is shutting down';
+export { SHUTTING_DOWN_TEXT };
 
 export function shuttingDown(): RpcxError {
   return new RpcxError(ErrorCode.Shutdown, SHUTTING_DOWN_TEXT);

@@ -3,7 +3,6 @@
  * together. The parts do the work: `Acceptor` (connections), `RequestPipeline` (one request),
  * `ServerPush`, `ServerLifecycle` (shutdown) and `RegistryAnnouncer` (registries).
  */
-import type { Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { createCodecRegistry } from '@rpcx/codecs';
 import {
@@ -26,7 +25,7 @@ import {
   MAX_UINT32,
   resolveLimits,
 } from '@rpcx/protocol';
-import { type Listener, listen, parseAddress } from '@rpcx/transport';
+import { type Listener, listen, parseAddress, type TransportSocket } from '@rpcx/transport';
 import { Acceptor } from './acceptor.js';
 import { registrationError } from './errors.js';
 import type { ServerInterceptor } from './interceptor.js';
@@ -93,7 +92,7 @@ export interface ServerOptions {
 }
 
 export interface ServerListenOptions {
-  /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too). */
+  /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too; not `inprocess@`). */
   tls?: TlsOptions;
   backlog?: number;
 }
@@ -272,16 +271,16 @@ export class Server implements ServerHandle {
 
   /**
    * Starts accepting on `address` (`tcp@127.0.0.1:8972`, `tcp@:0`, `tls@host:port`,
-   * `unix@/path`) and resolves with the bound address (the real port when 0 was asked for).
-   * May be called several times. The first call starts the registry plugins and registers the
-   * services registered so far.
+   * `unix@/path`, or `inprocess@name`: clients of this process, no socket) and resolves with the
+   * bound address (the real port when 0 was asked for). May be called several times. The first
+   * call starts the registry plugins and registers the services registered so far.
    */
   async listen(address: string, options: ServerListenOptions = {}): Promise<string> {
     if (this.lifecycle.stopping) throw closedError();
     const parsed = parseAddress(address);
     const network =
-      parsed.network === 'unix'
-        ? 'unix'
+      parsed.network === 'unix' || parsed.network === 'inprocess'
+        ? parsed.network
         : parsed.network === 'tls' || options.tls !== undefined
           ? 'tls'
           : 'tcp';
@@ -301,7 +300,7 @@ export class Server implements ServerHandle {
     return listener.address;
   }
 
-  private accept(socket: Socket, network: string): void {
+  private accept(socket: TransportSocket, network: string): void {
     if (this.lifecycle.stopping) socket.destroy();
     else this.acceptor.accept(socket, network);
   }

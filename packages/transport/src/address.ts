@@ -1,17 +1,26 @@
 /**
  * Server addresses written the rpcx way (spec §6.2): `network@address`, e.g. `tcp@127.0.0.1:8972`,
  * `tcp@[::1]:8972`, `tls@example.com:8973`, `unix@/run/rpcx.sock`. A key without `@` is tcp.
- * `tls` is our name for tcp with TLS (Go configures TLS on the client instead).
+ * `tls` is our name for tcp with TLS (Go configures TLS on the client instead). `inprocess@name`
+ * is a server in this process, reached without a socket (Go's `memu` network).
  */
 import { ErrorCode, RpcxError } from '@rpcx/core';
 
-export type Network = 'tcp' | 'tcp4' | 'tcp6' | 'tls' | 'unix';
+export type Network = 'tcp' | 'tcp4' | 'tcp6' | 'tls' | 'unix' | 'inprocess';
 
-const networks: ReadonlySet<string> = new Set<Network>(['tcp', 'tcp4', 'tcp6', 'tls', 'unix']);
+const networks: ReadonlySet<string> = new Set<Network>([
+  'tcp',
+  'tcp4',
+  'tcp6',
+  'tls',
+  'unix',
+  'inprocess',
+]);
 
 export type RpcxAddress =
-  | { network: Exclude<Network, 'unix'>; host: string; port: number }
-  | { network: 'unix'; path: string };
+  | { network: Exclude<Network, 'unix' | 'inprocess'>; host: string; port: number }
+  | { network: 'unix'; path: string }
+  | { network: 'inprocess'; name: string };
 
 export function parseAddress(key: string): RpcxAddress {
   const at = key.indexOf('@');
@@ -20,12 +29,16 @@ export function parseAddress(key: string): RpcxAddress {
   if (!networks.has(network)) {
     throw new RpcxError(
       ErrorCode.InvalidArgument,
-      `unsupported network "${network}" in ${key}: use tcp, tcp4, tcp6, tls or unix`,
+      `unsupported network "${network}" in ${key}: use tcp, tcp4, tcp6, tls, unix or inprocess`,
     );
   }
   if (network === 'unix') {
     if (rest === '') throw invalid(key, 'a unix address needs a socket path');
     return { network, path: rest };
+  }
+  if (network === 'inprocess') {
+    if (rest === '') throw invalid(key, 'an inprocess address needs a name');
+    return { network, name: rest };
   }
   const colon = rest.lastIndexOf(':');
   if (colon < 0) throw invalid(key, 'expected host:port');
@@ -35,7 +48,7 @@ export function parseAddress(key: string): RpcxAddress {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw invalid(key, `bad port "${portText}"`);
   return {
-    network: network as Exclude<Network, 'unix'>,
+    network: network as Exclude<Network, 'unix' | 'inprocess'>,
     host: host === '' ? '127.0.0.1' : host,
     port,
   };
@@ -43,6 +56,7 @@ export function parseAddress(key: string): RpcxAddress {
 
 export function formatAddress(address: RpcxAddress): string {
   if (address.network === 'unix') return `unix@${address.path}`;
+  if (address.network === 'inprocess') return `inprocess@${address.name}`;
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return `${address.network}@${host}:${address.port}`;
 }

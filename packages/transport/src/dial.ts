@@ -3,24 +3,43 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { formatAddress, parseAddress, type RpcxAddress } from './address.js';
+import { dialInProcess } from './in-process.js';
 import { toRpcxError } from './socket-errors.js';
+import type { TransportSocket } from './transport-socket.js';
 
 export interface DialOptions {
   /** Fails the dial with `unavailable` after this long. Default 10 s (Go: 1 s ConnectTimeout). */
   connectTimeoutMs?: number;
-  /** TLS for `tls@` addresses; with it, `tcp@` addresses are dialled with TLS too, as in Go. */
+  /**
+   * TLS for `tls@` addresses; with it, `tcp@` addresses are dialled with TLS too, as in Go.
+   * Ignored for `unix@` and `inprocess@` addresses.
+   */
   tls?: ConnectionOptions;
   /** TCP keep-alive probe delay; 0 disables. Default 60 s, as Go's client. */
   keepAliveMs?: number;
   signal?: AbortSignal;
 }
 
-export function dial(target: string | RpcxAddress, options: DialOptions = {}): Promise<Socket> {
+/**
+ * Connects to `target`: a `net.Socket` (tcp, tls, unix) or, for `inprocess@name`, one end of an
+ * in-memory pair whose other end the listener of that name has already accepted.
+ */
+export function dial(
+  target: string | RpcxAddress,
+  options: DialOptions = {},
+): Promise<TransportSocket> {
   const address = typeof target === 'string' ? parseAddress(target) : target;
   const key = formatAddress(address);
   const context = `dial ${key}`;
   if (options.signal?.aborted) {
     return Promise.reject(new RpcxError(ErrorCode.Canceled, `${context}: canceled`));
+  }
+  if (address.network === 'inprocess') {
+    try {
+      return Promise.resolve(dialInProcess(address.name));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   return new Promise<Socket>((resolve, reject) => {
@@ -84,7 +103,7 @@ function tlsServerName(
   tls: ConnectionOptions | undefined,
 ): string | undefined {
   if (tls?.servername !== undefined) return tls.servername;
-  if (address.network === 'unix') return undefined;
+  if (address.network === 'unix' || address.network === 'inprocess') return undefined;
   // SNI must not be an IP address; certificate checks still use the host.
   return /^[\d.]+$|:/.test(address.host) ? undefined : address.host;
 }

@@ -7,7 +7,6 @@
  * returns false, `drained()` waits) — a server can also stop reading requests until the responses
  * have drained.
  */
-import type { Socket } from 'node:net';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import {
   FrameDecoder,
@@ -17,6 +16,7 @@ import {
 } from '@rpcx/protocol';
 
 import { toRpcxError } from './socket-errors.js';
+import { describeEnd, type TransportSocket } from './transport-socket.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface FramedConnectionOptions {
@@ -54,7 +54,7 @@ export class FramedConnection {
   private flushScheduled = false;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: TransportSocket,
     private readonly options: FramedConnectionOptions,
   ) {
     this.decoder = new FrameDecoder(options.limits);
@@ -279,9 +279,4 @@ export class FramedConnection {
     this.releaseDrainWaiters();
     this.options.onClose?.(this.closeError);
   }
-}
-
-function describeEnd(address: string | undefined, port: number | undefined): string {
-  if (address === undefined) return 'unix socket'; // unix sockets have no address
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

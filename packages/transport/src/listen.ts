@@ -1,12 +1,14 @@
 /** Listens on an rpcx address and hands over each accepted socket. */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { formatAddress, parseAddress, type RpcxAddress } from './address.js';
+import { listenInProcess } from './in-process.js';
 import { toRpcxError } from './socket-errors.js';
+import type { TransportSocket } from './transport-socket.js';
 
 export interface ListenOptions {
-  /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too). */
+  /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too; ignored for `inprocess@`). */
   tls?: TlsOptions;
   backlog?: number;
   /** Told about TLS handshakes that failed (the connection never reaches `onConnection`). */
@@ -20,12 +22,23 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/**
+ * Listens on `target`; `onConnection` gets each accepted socket — a `net.Socket`, or for
+ * `inprocess@name` the server end of an in-memory pair (a taken name is refused as a taken port).
+ */
 export function listen(
   target: string | RpcxAddress,
-  onConnection: (socket: Socket) => void,
+  onConnection: (socket: TransportSocket) => void,
   options: ListenOptions = {},
 ): Promise<Listener> {
   const address = typeof target === 'string' ? parseAddress(target) : target;
+  if (address.network === 'inprocess') {
+    try {
+      return Promise.resolve(listenInProcess(address.name, onConnection));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   const context = `listen ${formatAddress(address)}`;
   const useTls =
     address.network === 'tls' || (address.network !== 'unix' && options.tls !== undefined);
@@ -68,7 +81,9 @@ export function listen(
 }
 
 function boundAddress(server: Server, requested: RpcxAddress): string {
-  if (requested.network === 'unix') return formatAddress(requested);
+  if (requested.network === 'unix' || requested.network === 'inprocess') {
+    return formatAddress(requested);
+  }
   const bound = server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : requested.port;
   return formatAddress({ ...requested, port });

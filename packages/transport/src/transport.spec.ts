@@ -9,6 +9,7 @@ import { createTlsFixture, resolved, settle, type TlsFixture, useFakeClock } fro
 import { dial } from './dial.js';
 import { FramedConnection, type FramedConnectionOptions } from './framed-connection.js';
 import { type Listener, listen } from './listen.js';
+import type { TransportSocket } from './transport-socket.js';
 
 function frame(servicePath: string, size = 0): Buffer {
   return encodeMessage(
@@ -39,7 +40,7 @@ async function echoServer(
   return { listener, closed, connections };
 }
 
-function collect(socket: Socket, options: Partial<FramedConnectionOptions> = {}) {
+function collect(socket: TransportSocket, options: Partial<FramedConnectionOptions> = {}) {
   const frames: Buffer[] = [];
   const conn = new FramedConnection(socket, {
     onFrameRange: (bytes, start, end) => frames.push(Buffer.from(bytes.subarray(start, end))),
@@ -52,7 +53,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The server's end of a connection has read `bytes` bytes and handled them. */
 function hasRead(conn: FramedConnection, bytes: number): () => boolean {
-  return () => conn.socket.bytesRead >= bytes && conn.socket.readableLength === 0;
+  const socket = conn.socket as Socket; // accepted from a tcp listener
+  return () => socket.bytesRead >= bytes && socket.readableLength === 0;
 }
 
 async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -2,7 +2,8 @@
  * The loopback load run: TS Client → TS server, beside the raw TCP echo ceiling, in one run.
  *
  *   node dist/load/main.js [--duration ms] [--warmup ms] [--rounds n] [--concurrency 1,100]
- *                          [--rows echo,say] [--baseline dir] [--json file]
+ *                          [--rows echo,say,xclient] [--xclient-call say|echo]
+ *                          [--baseline dir] [--json file]
  *
  * Each server runs in its own child process (one core for the server, one for the client).
  * Rows: the ceiling (length-prefixed raw echo of the 581-byte benchmark message), rpcx echo
@@ -14,6 +15,12 @@
  * `--baseline dir` adds, beside each rpcx row, the same row with another built checkout's Client
  * and server (`[baseline]`), and prints new ÷ baseline for each pair: before and after a change,
  * measured in the same interleaved slices.
+ *
+ * The `xclient` rows (governance-loads.ts) make the Say call (or, with `--xclient-call echo`, the
+ * echo call) through XClients (RoundRobin, Failover): two over three more server processes (one
+ * with an explicit breaker and a counting plugin), beside three plain Clients to the same servers
+ * picked in turn; and one over the server of our one-server row of that call. The run prints each
+ * XClient row ÷ its plain Client row. They have no baseline twins.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,13 +28,19 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchmarkMessage, createBenchmarkMessage } from '../bench-message.js';
 import { loadBaseline } from './baseline.js';
+import {
+  GOVERNANCE_ROWS,
+  type GovernanceRows,
+  startGovernanceRows,
+  xclientReferences,
+} from './governance-loads.js';
 import { type InterleavePlan, type Load, measureInterleaved } from './interleave.js';
-import { printBaselineRatios, printTable } from './load-table.js';
+import { printBaselineRatios, printClientRatios, printTable } from './load-table.js';
 import { RawEchoClient, rawFrame } from './raw-echo.js';
 import { CEILING_ROW, type Row, toRows } from './rows.js';
 import { RPCX_ROWS, type RpcxRow, rpcxLoads, type Workload } from './rpcx-loads.js';
 import { ourSide, type RpcxSide } from './rpcx-side.js';
-import { startServerProcess } from './server-child.js';
+import { type ServerProcess, startServerProcess } from './server-child.js';
 
 const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
 
@@ -43,7 +56,9 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '3000' },
       rounds: { type: 'string', default: '6' },
       concurrency: { type: 'string', default: '1,100' },
-      rows: { type: 'string', default: RPCX_ROWS.join(',') },
+      rows: { type: 'string', default: [...RPCX_ROWS, GOVERNANCE_ROWS].join(',') },
+      // What the governance rows call: 'say' (protobuf) or 'echo' (raw payload).
+      'xclient-call': { type: 'string', default: 'say' },
       baseline: { type: 'string' },
       json: { type: 'string' },
     },
@@ -54,9 +69,19 @@ async function main(): Promise<void> {
     rounds: Math.max(1, Number(values.rounds)),
   };
   const levels = values.concurrency.split(',').map(Number);
-  const selected = values.rows.split(',') as RpcxRow[];
-  const unknown = selected.filter((row) => !RPCX_ROWS.includes(row));
-  if (unknown.length > 0) throw new Error(`--rows: no row ${unknown} (rows: ${RPCX_ROWS})`);
+  const names = values.rows.split(',');
+  const known: readonly string[] = [...RPCX_ROWS, GOVERNANCE_ROWS];
+  const unknown = names.filter((row) => !known.includes(row));
+  if (unknown.length > 0) throw new Error(`--rows: no row ${unknown} (rows: ${known})`);
+  const selected = names.filter((row): row is RpcxRow =>
+    (RPCX_ROWS as readonly string[]).includes(row),
+  );
+  const governance = names.includes(GOVERNANCE_ROWS);
+  const xclientCall = values['xclient-call'] as RpcxRow;
+  if (!RPCX_ROWS.includes(xclientCall)) {
+    throw new Error(`--xclient-call: ${xclientCall}? (one of ${RPCX_ROWS})`);
+  }
+  const references = xclientReferences(xclientCall);
   const baseline = values.baseline
     ? await loadBaseline(fromInvocationDir(values.baseline))
     : undefined;
@@ -70,6 +95,12 @@ async function main(): Promise<void> {
     `load: ${plan.durationMs} ms per row in ${plan.rounds} interleaved slices, after ` +
       `${plan.warmupMs} ms warm-up; payload ${work.payload.length} B`,
   );
+  if (names.includes(GOVERNANCE_ROWS)) {
+    console.log(
+      `xclient rows: ${xclientCall === 'say' ? 'Say (protobuf)' : 'echo (raw payload)'} ` +
+        'through XClients, each ÷ a plain Client row with the same servers',
+    );
+  }
   if (baseline) {
     console.log(
       `baseline: ${baseline.dir}${baseline.commit ? ` at ${baseline.commit.slice(0, 12)}` : ''}` +
@@ -80,11 +111,24 @@ async function main(): Promise<void> {
   const sides = baseline ? [ourSide, baseline] : [ourSide];
   const rows: Row[] = [];
   for (const concurrency of levels) {
-    const measured = await measureLevel(sides, selected, work, { ...plan, concurrency });
-    const level = toRows(measured, concurrency);
+    const { measured, plugin } = await measureLevel(
+      sides,
+      selected,
+      governance ? xclientCall : undefined,
+      work,
+      { ...plan, concurrency },
+    );
+    const level = toRows(measured, concurrency, references);
     rows.push(...level);
     printTable(level);
     printBaselineRatios(level);
+    printClientRatios(level);
+    if (plugin) {
+      console.log(
+        `(the counting plugin saw ${plugin.started} preCall, ${plugin.finished} postCall, ` +
+          `${plugin.failed} failed)`,
+      );
+    }
   }
   if (values.json) {
     writeFileSync(fromInvocationDir(values.json), `${JSON.stringify(rows, null, 2)}\n`);
@@ -93,11 +137,14 @@ async function main(): Promise<void> {
 
 /**
  * Starts the servers and connects the clients of one concurrency level, then measures the ceiling
- * and, for each selected row, every side's variant of it next to each other.
+ * and, for each selected row, every side's variant of it next to each other, then (with
+ * `governance`) the Client ×3 and XClient rows — all interleaved.
  */
 async function measureLevel(
   sides: RpcxSide[],
   selected: RpcxRow[],
+  /** What the governance rows call; undefined: no governance rows. */
+  governance: RpcxRow | undefined,
   work: Workload,
   plan: InterleavePlan,
 ) {
@@ -115,9 +162,11 @@ async function measureLevel(
       call: () => rawClient.call(frame),
     };
     const sideLoads: Array<Record<RpcxRow, Load>> = [];
+    let ourServer: ServerProcess | undefined;
     for (const side of sides) {
       const server = await startServerProcess('rpcx', side.serverEntry);
       cleanups.push(server.stop);
+      if (side === ourSide) ourServer = server;
       const client = new side.Client({
         address: server.address,
         codecs: [side.createProtobufCodec()],
@@ -127,7 +176,16 @@ async function measureLevel(
       sideLoads.push(rpcxLoads(client, server.cpu, work, side.suffix));
     }
     const loads = [ceiling, ...selected.flatMap((row) => sideLoads.map((loads) => loads[row]))];
-    return await measureInterleaved(loads, plan);
+    let governed: GovernanceRows | undefined;
+    if (governance) {
+      // XClient ×1 shares the server of our row of the same call, its reference.
+      const single = selected.includes(governance) ? ourServer : undefined;
+      governed = await startGovernanceRows(ourSide, work, governance, single);
+      cleanups.push(governed.close);
+      loads.push(...governed.loads);
+    }
+    const measured = await measureInterleaved(loads, plan);
+    return { measured, plugin: governed?.plugin };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }

@@ -11,6 +11,10 @@ import type { Load } from './interleave.js';
 export const RPCX_ROWS = ['echo', 'say'] as const;
 export type RpcxRow = (typeof RPCX_ROWS)[number];
 
+/** Our side's one-Client, one-server rows (the XClient rows are compared with them too). */
+export const ECHO_ROW = 'rpcx echo (raw payload)';
+export const SAY_ROW = 'rpcx Say (protobuf)';
+
 /** What the rows send: the filled BenchmarkMessage and its 581 protobuf bytes. */
 export interface Workload {
   message: object;
@@ -25,12 +29,12 @@ export function rpcxLoads(
 ): Record<RpcxRow, Load> {
   return {
     echo: {
-      name: `rpcx echo (raw payload)${suffix}`,
+      name: `${ECHO_ROW}${suffix}`,
       serverCpu,
       call: () => client.call('Hello', 'Echo', work.payload, { serializeType: SerializeType.None }),
     },
     say: {
-      name: `rpcx Say (protobuf)${suffix}`,
+      name: `${SAY_ROW}${suffix}`,
       serverCpu,
       call: async () => {
         const reply = await client.call<{ field1: string }>('Hello', 'Say', work.message, {

@@ -3,7 +3,7 @@
 // TypeScript client.
 //
 //	refserver [-network tcp|unix] [-addr 127.0.0.1:0|/path/to.sock] [-auth token]
-//	          [-tls-cert cert.pem -tls-key key.pem]
+//	          [-tls-cert cert.pem -tls-key key.pem] [-id NAME]
 //
 // Once it accepts connections it prints exactly one stdout line
 // "LISTENING <network>@<address>". It serves until SIGTERM, SIGINT or EOF on
@@ -36,13 +36,14 @@ func main() {
 	auth := flag.String("auth", "", "if set, every request must carry this __AUTH token (else error \"invalid token\" and the connection is closed)")
 	tlsCert := flag.String("tls-cert", "", "PEM certificate (chain) file: serve TLS (tcp only); needs -tls-key")
 	tlsKey := flag.String("tls-key", "", "PEM private key file for -tls-cert")
+	id := flag.String("id", "go-refserver", "the id Fleet.Who and the other Fleet methods answer with")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", true, "shut down when stdin reaches EOF (pass false to run with stdin closed, e.g. </dev/null)")
 	flag.Parse()
 
 	// rpcx logs to stdout by default; stdout carries only the LISTENING line.
 	rpcxlog.SetLogger(rpcxlog.NewDefaultLogger(os.Stderr, "rpcx ", stdlog.LstdFlags, rpcxlog.LvError))
 
-	if err := run(*network, *addr, *auth, *tlsCert, *tlsKey, *stdinEOF); err != nil {
+	if err := run(*network, *addr, *auth, *tlsCert, *tlsKey, *id, *stdinEOF); err != nil {
 		fmt.Fprintln(os.Stderr, "refserver:", err)
 		os.Exit(1)
 	}
@@ -56,7 +57,7 @@ func (heartbeatLogger) HeartbeatRequest(context.Context, *protocol.Message) erro
 	return nil
 }
 
-func run(network, addr, auth, tlsCert, tlsKey string, stdinEOF bool) error {
+func run(network, addr, auth, tlsCert, tlsKey, id string, stdinEOF bool) error {
 	switch network {
 	case "tcp":
 		if addr == "" {
@@ -89,7 +90,7 @@ func run(network, addr, auth, tlsCert, tlsKey string, stdinEOF bool) error {
 	}
 
 	srv := server.NewServer(opts...)
-	if err := register(srv); err != nil {
+	if err := register(srv, id); err != nil {
 		return err
 	}
 	if auth != "" {

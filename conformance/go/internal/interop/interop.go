@@ -51,6 +51,38 @@ type PushArgs struct {
 	Text  string
 }
 
+// FleetArgs is the argument of every Fleet method (mixed-fleet tests: many
+// servers behind one XClient). A and B are Mul's factors, Ms is Slow's sleep.
+// Ids names the servers on which Fail fails and Slow sleeps (all of them when
+// empty); on the others both answer at once.
+type FleetArgs struct {
+	A   int
+	B   int
+	Ms  int
+	Ids []string
+}
+
+// FleetWho is the result of Fleet.Who and of a Fleet.Fail that did not fail:
+// the id of the server that answered.
+type FleetWho struct {
+	Id string
+}
+
+// FleetMul is the result of Fleet.Mul: C = A*B, and who computed it.
+type FleetMul struct {
+	Id string
+	C  int
+}
+
+// FleetSlow is the result of Fleet.Slow.
+type FleetSlow struct {
+	Id    string
+	Slept bool
+}
+
+// FleetFailText is the error text of Fleet.Fail on server id.
+func FleetFailText(id string) string { return "fleet " + id + ": failed" }
+
 // Error texts and names fixed by the contract.
 const (
 	ErrDivideByZero = "divide by zero"

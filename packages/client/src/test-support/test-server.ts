@@ -5,14 +5,13 @@
  * from the request, spec §1.11), and can be told to misbehave: stay silent, delay, fail, close
  * mid-call, ignore heartbeats, stop reading, push.
  */
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonCodec } from '@rpcx/codecs';
 import { msgpackCodec } from '@rpcx/codecs/msgpack';
 import { MessageStatusType, MessageType, type Metadata, MetadataKey } from '@rpcx/core';
 import { compressTypeFor, decodeMessage, encodeMessage, Message } from '@rpcx/protocol';
-import { FramedConnection, type Listener, listen } from '@rpcx/transport';
+import { FramedConnection, type Listener, listen, type TransportSocket } from '@rpcx/transport';
 
 /** How to answer one request. */
 export interface TestReply {
@@ -48,7 +47,7 @@ export class TestConnection {
   private reading: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: TransportSocket,
     private readonly server: TestServer,
   ) {
     this.framed = new FramedConnection(socket, {
@@ -121,7 +120,7 @@ export class TestServer {
 
   static async start(options: TestServerOptions = {}): Promise<TestServer> {
     let server: TestServer | undefined;
-    const pending: Socket[] = [];
+    const pending: TransportSocket[] = [];
     const listener = await listen(
       options.address ?? 'tcp@127.0.0.1:0',
       (socket) => {
@@ -167,7 +166,7 @@ export class TestServer {
     this.dropConnections();
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: TransportSocket): void {
     this.connections.push(new TestConnection(socket, this));
   }
 }
