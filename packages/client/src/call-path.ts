@@ -51,6 +51,11 @@ export class CallPath {
     return this.shutdownError !== undefined;
   }
 
+  /** Why calls are refused: the reason given to `shutdown`, if it was called. */
+  get closeReason(): RpcxError | undefined {
+    return this.shutdownError;
+  }
+
   /** Every later call (and attempt) fails with `reason`. */
   shutdown(reason: RpcxError): void {
     this.shutdownError ??= reason;

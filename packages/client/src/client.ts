@@ -11,7 +11,7 @@
  * `interceptors` option), whose end serializes the arguments and sends the call.
  */
 import { type CallOptions, ErrorCode, RpcxError } from '@rpcx/core';
-import { type Call, CallKind, type CallResult } from './call.js';
+import { CallKind, type CallResult } from './call.js';
 import { CallPath } from './call-path.js';
 import {
   type ClientContext,
@@ -47,7 +47,7 @@ export class Client {
       'new Client',
     );
     this.ctx = context;
-    this.path = new CallPath(context, [], (call) => this.transmit(call));
+    this.path = new CallPath(context, [], (call) => this.dialer.transmit(call));
     this.address = context.address;
     this.fanout = new PushFanout(context.logger, context.address, context.pushBufferSize);
     this.dialer = new Dialer(
@@ -177,21 +177,6 @@ export class Client {
     options: CallOptions | undefined,
   ): Promise<unknown> {
     return this.path.start(kind, servicePath, serviceMethod, args, options);
-  }
-
-  /** The route of every call: this client's connection, dialled when there is none. */
-  private transmit(call: Call): void {
-    const conn = this.dialer.current;
-    if (conn !== undefined) {
-      conn.transmit(call);
-      return;
-    }
-    this.dialer.obtain().then(
-      (opened) => {
-        if (!call.done) opened.transmit(call);
-      },
-      (error: RpcxError) => call.fail(error),
-    );
   }
 
   private connectionClosed(conn: Connection, reason: RpcxError): void {

@@ -7,6 +7,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { asRpcxError, ErrorCode, monotonicNow, RpcxError } from '@rpcx/core';
 import { dial, type TransportSocket } from '@rpcx/transport';
 import type { Backoff } from './backoff.js';
+import type { Call } from './call.js';
 import type { ClientContext } from './client-options.js';
 import type { Connection } from './connection.js';
 
@@ -60,6 +61,21 @@ export class Dialer {
       }
     }
     return this.ensureDial();
+  }
+
+  /** Sends `call` on the connection, dialling first when there is none (a failed dial fails it). */
+  transmit(call: Call): void {
+    const conn = this.current;
+    if (conn !== undefined) {
+      conn.transmit(call);
+      return;
+    }
+    this.obtain().then(
+      (opened) => {
+        if (!call.done) opened.transmit(call);
+      },
+      (error: RpcxError) => call.fail(error),
+    );
   }
 
   /** Connects now, waiting out a running backoff first. */

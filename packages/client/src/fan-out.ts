@@ -17,6 +17,8 @@ export interface Receipt<Reply = unknown> {
 
 /** What fan-out needs of the XClient. */
 export interface FanOutHost {
+  /** Why no call can be made (the client closed), if so. */
+  readonly refused: RpcxError | undefined;
   /** The usable server keys now. */
   servers(): readonly string[];
   /** Connects to a server, or throws why it cannot. */
@@ -61,6 +63,7 @@ export async function fork(host: FanOutHost): Promise<unknown> {
 
 /** Every server's reply or error, in server key order. */
 export async function inform(host: FanOutHost): Promise<Receipt[]> {
+  if (host.refused !== undefined) throw host.refused;
   const keys = host.servers();
   if (keys.length === 0) throw noServer('inform', host.name);
   return Promise.all(
@@ -78,6 +81,7 @@ export async function inform(host: FanOutHost): Promise<Receipt[]> {
 
 /** The servers that can be connected to; none is an error. */
 async function reachable(host: FanOutHost, what: string): Promise<string[]> {
+  if (host.refused !== undefined) throw host.refused;
   const keys = host.servers();
   const connected = await Promise.all(
     keys.map((key) =>

@@ -106,17 +106,7 @@ export class ServerPool implements AttemptObserver {
     // Only a selector that balances on load needs the clock read per call.
     if (selector.callFinished !== undefined) call.sentAt = monotonicNow();
     selector.callStarted?.(server.key);
-    const conn = server.dialer.current;
-    if (conn !== undefined) {
-      conn.transmit(call);
-      return;
-    }
-    server.dialer.obtain().then(
-      (opened) => {
-        if (!call.done) opened.transmit(call);
-      },
-      (error: RpcxError) => call.fail(error),
-    );
+    server.dialer.transmit(call);
   };
 
   /** An attempt ended: tell the breaker and the selector; close a retired server when idle. */

@@ -404,13 +404,15 @@ describe('requests', () => {
     await settle(() => current!.servers[0]!.calls.length === 3, 'the oneway request');
   });
 
-  test('close fails pending and later calls with "xClient is shut down"', async () => {
+  test('close fails pending and later calls (fan-out too) with "xClient is shut down"', async () => {
     current = await fleet(1, [async () => undefined]);
     const client = xclient({ discovery: current.discovery });
     const pending = who(client);
     await settle(() => current!.servers[0]!.calls.length === 1, 'the request');
     await client.close();
-    for (const error of [await rpcxRejectionOf(pending), await rpcxRejectionOf(who(client))]) {
+    const later = [who(client), client.broadcast('Id'), client.fork('Id'), client.inform('Id')];
+    for (const rejection of [pending, ...later].map((call) => rpcxRejectionOf(call))) {
+      const error = await rejection;
       expect(error.code).toBe(ErrorCode.Shutdown);
       expect(error.message).toBe('xClient is shut down');
     }

@@ -220,7 +220,8 @@ export class XClient {
         : given;
     return {
       name: `${this.servicePath}.${method}`,
-      servers: () => (this.path.closed ? [] : this.pool.current.map((endpoint) => endpoint.key)),
+      refused: this.path.closeReason,
+      servers: () => this.pool.current.map((endpoint) => endpoint.key),
       connect: (key) => this.pool.connect(key),
       callOn: (key) => {
         const call = this.path.create(CallKind.Reply, this.servicePath, method, args, options);
