@@ -51,9 +51,14 @@ const EMPTY = new Uint8Array(0);
 /** Bytes a connection lets wait for the kernel before it queues frames. */
 const WRITE_HIGH_WATER = 64 * 1024;
 
-export class Connection implements CallOwner, HeartbeatTarget {
+export class Connection implements HeartbeatTarget {
   /** What plugins and calls see of the connection: its addresses, nothing that can write. */
   readonly info: ConnectionInfo;
+  /**
+   * What a call sent here keeps of the connection: its addresses, and a way to drop its pending
+   * entry — a closure, so nothing reachable from the call leads to the socket.
+   */
+  private readonly ownerView: CallOwner;
   /** Why the connection closed; undefined while open. */
   closeReason: RpcxError | undefined = undefined;
   private readonly framed: FramedConnection;
@@ -82,6 +87,7 @@ export class Connection implements CallOwner, HeartbeatTarget {
       remoteAddress: this.framed.remoteAddress,
       localAddress: this.framed.localAddress,
     });
+    this.ownerView = Object.freeze({ info: this.info, forget: (call: Call) => this.forget(call) });
     this.writer = new FrameWriter({
       compressors: ctx.compressors,
       maxFrameLength: ctx.limits.maxFrameLength,
@@ -154,7 +160,7 @@ export class Connection implements CallOwner, HeartbeatTarget {
     // Framed: the serialized arguments are no longer needed (a heartbeat keeps its payload to
     // compare with the echo).
     if (call.kind !== CallKind.Heartbeat) call.payload = EMPTY;
-    call.sentOn(this);
+    call.sentOn(this.ownerView);
     if (call.kind !== CallKind.Oneway) this.pending.add(call);
     if (direct) {
       this.framed.writeFrom(this.writer);

@@ -13,6 +13,7 @@ import {
 } from '@rpcx/core';
 import { Client } from './client.js';
 import type { CallHandler, ClientInterceptor } from './interceptor.js';
+import { pathsToSocket } from './test-support/reachability.js';
 import { defaultHandler, TestServer } from './test-support/test-server.js';
 
 const decodeJson = (payload: Uint8Array): unknown => JSON.parse(Buffer.from(payload).toString());
@@ -42,30 +43,6 @@ function callRecorder(events: string[]): ClientPlugin {
         `plugin postCall ${error === undefined ? JSON.stringify(reply) : `error=${error.message}`}`,
       ),
   };
-}
-
-/** The properties of `value` (own and inherited, getters read), or none for a primitive. */
-function properties(value: unknown): Array<[string, unknown]> {
-  if (typeof value !== 'object' || value === null) return [];
-  const found: Array<[string, unknown]> = [];
-  for (let proto = value; proto !== null && proto !== Object.prototype; ) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor') continue;
-      try {
-        found.push([name, (value as Record<string, unknown>)[name]]);
-      } catch {
-        // A getter that throws leads nowhere.
-      }
-    }
-    proto = Object.getPrototypeOf(proto) as object;
-  }
-  return found;
-}
-
-/** Whether `value` is (or holds on its surface) something that can write to a socket. */
-function ownsSocket(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  return ['socket', 'framed', 'transmit', 'writeFrom'].some((name) => name in value);
 }
 
 describe('client interceptors', () => {
@@ -320,12 +297,7 @@ describe('client interceptors', () => {
           const reply = await next(call);
           // Every property of the call and of what it hands out, own or inherited: none may be
           // (or lead to) the object that writes to the socket.
-          for (const [name, value] of properties(call)) {
-            if (ownsSocket(value)) reachable.push(name);
-            for (const [inner, innerValue] of properties(value)) {
-              if (ownsSocket(innerValue)) reachable.push(`${name}.${inner}`);
-            }
-          }
+          reachable.push(...pathsToSocket(call));
           return reply;
         },
       ],

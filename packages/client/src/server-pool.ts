@@ -37,17 +37,30 @@ class Server {
   inFlight = 0;
   /** Left discovery: closed once `inFlight` drops to 0. */
   retired = false;
+  /**
+   * What each attempt sent here reports its end to: a closure, so nothing reachable from the
+   * call (which interceptors hold) leads to the dialer and its socket.
+   */
+  readonly observer: AttemptObserver;
 
   constructor(
     readonly key: string,
     readonly dialer: Dialer,
     readonly breaker: CircuitBreaker | undefined,
-  ) {}
+    pool: ServerPool,
+  ) {
+    this.observer = Object.freeze({
+      settled: (call: Call, failure: RpcxError | undefined) => {
+        this.inFlight--;
+        pool.attemptEnded(this, call, failure);
+      },
+    });
+  }
 }
 
-export class ServerPool implements AttemptObserver {
+export class ServerPool {
   private endpoints: readonly ServiceEndpoint[] = [];
-  private readonly usable = new Set<string>();
+  /** Every server not yet closed: the usable ones, and retired ones still finishing calls. */
   private readonly servers = new Map<string, Server>();
   private selector: Selector;
   private pickServer: SelectFunc;
@@ -83,12 +96,19 @@ export class ServerPool implements AttemptObserver {
     if (this.closeReason !== undefined) return;
     const usable = usableEndpoints(endpoints, this.settings.group);
     this.endpoints = usable;
-    this.usable.clear();
-    for (const endpoint of usable) this.usable.add(endpoint.key);
+    const keys = new Set<string>();
+    for (const endpoint of usable) {
+      keys.add(endpoint.key);
+      const server = this.servers.get(endpoint.key);
+      // Made now, dialled on first use: a pick then costs one lookup.
+      if (server === undefined) this.servers.set(endpoint.key, this.open(endpoint.key));
+      else server.retired = false;
+    }
     this.selector.update(usable);
     for (const server of this.servers.values()) {
-      server.retired = !this.usable.has(server.key);
-      if (server.retired && server.inFlight === 0) this.drop(server);
+      if (keys.has(server.key)) continue;
+      server.retired = true;
+      if (server.inFlight === 0) this.drop(server);
     }
   }
 
@@ -100,7 +120,7 @@ export class ServerPool implements AttemptObserver {
       return;
     }
     call.server = server.key;
-    call.observer = this;
+    call.observer = server.observer;
     server.inFlight++;
     const selector = this.selector;
     // Only a selector that balances on load needs the clock read per call.
@@ -110,15 +130,11 @@ export class ServerPool implements AttemptObserver {
   };
 
   /** An attempt ended: tell the breaker and the selector; close a retired server when idle. */
-  settled(call: Call, failure: RpcxError | undefined): void {
-    const key = call.server;
-    const server = key === undefined ? undefined : this.servers.get(key);
-    // A server dropped and opened again under the same key has not seen this attempt.
-    if (server === undefined || key === undefined || server.inFlight === 0) return;
-    server.inFlight--;
-    if (this.selector.callFinished !== undefined) {
+  attemptEnded(server: Server, call: Call, failure: RpcxError | undefined): void {
+    const selector = this.selector;
+    if (selector.callFinished !== undefined) {
       const failed = failure !== undefined && failure.code !== ErrorCode.ServiceError;
-      this.selector.callFinished(key, monotonicNow() - call.sentAt, failed);
+      selector.callFinished(server.key, monotonicNow() - call.sentAt, failed);
     }
     const breaker = server.breaker;
     if (breaker !== undefined) {
@@ -164,25 +180,24 @@ export class ServerPool implements AttemptObserver {
     if (this.closeReason !== undefined) return this.closeReason;
     const count = this.endpoints.length;
     // The avoided server, if the selector keeps coming back to it (a hash): better than none.
-    let avoided: string | undefined;
+    let avoided: Server | undefined;
     for (let i = 0; i < Math.max(count, 1); i++) {
       const key = this.pickServer(call);
-      if (key === undefined || !this.usable.has(key)) {
+      const server = key === undefined ? undefined : this.servers.get(key);
+      if (server === undefined || server.retired) {
         return new RpcxError(
           ErrorCode.NoServer,
           `${call.describe()}: can not found any server${key === undefined ? '' : ` (the selector picked ${key}, which is not usable)`}`,
         );
       }
       if (key === call.avoid && count > 1) {
-        avoided = key;
+        avoided = server;
         continue;
       }
-      const server = this.server(key);
       if (server.breaker === undefined || server.breaker.allow()) return server;
     }
-    if (avoided !== undefined) {
-      const server = this.server(avoided);
-      if (server.breaker === undefined || server.breaker.allow()) return server;
+    if (avoided !== undefined && (avoided.breaker === undefined || avoided.breaker.allow())) {
+      return avoided;
     }
     return new RpcxError(
       ErrorCode.CircuitOpen,
@@ -193,21 +208,12 @@ export class ServerPool implements AttemptObserver {
   /** The server an attempt is pinned to; a pinned server's breaker is asked too. */
   private pinned(key: string): Server | RpcxError {
     if (this.closeReason !== undefined) return this.closeReason;
-    if (!this.usable.has(key)) {
+    const server = this.servers.get(key);
+    if (server === undefined || server.retired) {
       return new RpcxError(ErrorCode.Unavailable, `${key} is no longer in discovery`);
     }
-    const server = this.server(key);
     if (server.breaker !== undefined && !server.breaker.allow()) {
       return new RpcxError(ErrorCode.CircuitOpen, `breaker open for ${key}`);
-    }
-    return server;
-  }
-
-  private server(key: string): Server {
-    let server = this.servers.get(key);
-    if (server === undefined) {
-      server = this.open(key);
-      this.servers.set(key, server);
     }
     return server;
   }
@@ -234,7 +240,7 @@ export class ServerPool implements AttemptObserver {
       this.settings.dial,
       (socket) => new Connection(socket, ctx, this.watch, events),
     );
-    const server = new Server(key, dialer, this.settings.breakers?.(key));
+    const server = new Server(key, dialer, this.settings.breakers?.(key), this);
     return server;
   }
 

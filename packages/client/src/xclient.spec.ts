@@ -8,6 +8,7 @@ import { resolved, rpcxRejectionOf, settle, useFakeClock } from '@rpcx/testing';
 import { FailMode } from './fail-mode.js';
 import { MultipleServersDiscovery } from './multiple-servers-discovery.js';
 import { OneClient } from './one-client.js';
+import { pathsToSocket } from './test-support/reachability.js';
 import { defaultHandler, type TestHandler, TestServer } from './test-support/test-server.js';
 import { XClient } from './xclient.js';
 import type { XClientOptions } from './xclient-options.js';
@@ -377,6 +378,24 @@ describe('requests', () => {
     expect(timeout).toBeGreaterThan(0);
     expect(timeout).toBeLessThanOrEqual(5_000);
     expect(seen).toEqual(['pre Mul', 'post']);
+  });
+
+  test('the call an interceptor holds gives no way to a connection or dialer', async () => {
+    current = await fleet(2);
+    const reachable: string[] = [];
+    const client = xclient({
+      discovery: current.discovery,
+      interceptors: [
+        (next) => async (call) => {
+          const reply = await next(call);
+          reachable.push(...pathsToSocket(call));
+          return reply;
+        },
+      ],
+    });
+    await who(client);
+    await client.broadcast('Id');
+    expect(reachable).toEqual([]);
   });
 
   test("a parent's abort cancels the call", async () => {
