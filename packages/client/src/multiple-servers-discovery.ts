@@ -13,8 +13,8 @@
  * on its own, so a client closing its clone leaves the original working (Go returns itself).
  */
 import type { ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
+import { DiscoveryWatcher } from '@rpcx/core';
 import { toEndpointList } from './discovery-list.js';
-import { DiscoveryWatcher } from './discovery-watcher.js';
 
 /** The list a discovery and its clones share, and every watcher following it. */
 interface SharedList {

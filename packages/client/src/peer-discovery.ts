@@ -5,8 +5,8 @@
  *   const discovery = new PeerDiscovery('tcp@127.0.0.1:8972');
  */
 import type { ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
+import { DiscoveryWatcher } from '@rpcx/core';
 import { toEndpoint } from './discovery-list.js';
-import { DiscoveryWatcher } from './discovery-watcher.js';
 
 export class PeerDiscovery implements ServiceDiscovery {
   readonly #services: readonly ServiceEndpoint[];

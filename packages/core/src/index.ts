@@ -4,6 +4,7 @@ export { type Codec, SerializeType } from './codec.js';
 export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
+export { DiscoveryWatcher } from './discovery-watcher.js';
 export { parseQuery } from './endpoint-metadata.js';
 export {
   ErrorCode,
