@@ -1,6 +1,6 @@
 /**
- * One `watch()` of a discovery (the built-in ones and the registry packages): an async iterator over endpoint lists that keeps only
- * the latest list not yet taken. Lists are whole, never deltas, so a slow consumer loses nothing
+ * One `watch()` of a discovery (the built-in ones and the registry packages'): an async iterator
+ * over endpoint lists that keeps only the latest list not yet taken. Lists are whole, never deltas, so a slow consumer loses nothing
  * by skipping the ones in between, and holds one list at most however far behind it is. It ends
  * on `return()` (a `for await` loop's `break`), when its signal aborts, or when the discovery
  * ends it (`close()`); it then lets go of its signal and tells its discovery, once.
