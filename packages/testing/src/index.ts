@@ -13,5 +13,11 @@ export {
   startProcess,
   stopAllProcesses,
 } from './node-process.js';
+export {
+  type ContractRpc,
+  describeRegistryContract,
+  type RegistryContractOptions,
+  type RegistryUnderTest,
+} from './registry-contract.js';
 export { contractEndpoints, describeSelectorContract } from './selector-contract.js';
 export { createTlsFixture, type TlsFixture } from './tls-fixture.js';
