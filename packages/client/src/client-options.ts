@@ -2,6 +2,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import { CodecRegistry, jsonCodec, rawCodec } from '@rpcx/codecs';
 import {
+  Backoff,
+  type BackoffOptions,
   type ClientPlugin,
   type Codec,
   type Compressor,
@@ -20,7 +22,6 @@ import {
   resolveLimits,
 } from '@rpcx/protocol';
 import { formatAddress, parseAddress } from '@rpcx/transport';
-import { Backoff, type ReconnectOptions } from './backoff.js';
 import { DEFAULT_HEARTBEAT_MAX_WAIT_MS, type HeartbeatOptions } from './heartbeat.js';
 import type { ClientInterceptor } from './interceptor.js';
 import { PluginAdapter } from './plugin-adapter.js';
@@ -86,6 +87,9 @@ export interface ClientSettings {
    */
   propagateMetadata?: readonly string[];
 }
+
+/** Backoff between failed dials (defaults: 100 ms, doubling, at most 5 s, ±20 %). */
+export type ReconnectOptions = BackoffOptions;
 
 export interface ClientOptions extends ClientSettings {
   /** The server: `tcp@127.0.0.1:8972`, `tls@host:8973`, `unix@/run/rpcx.sock` (no `@` = tcp). */

@@ -1,8 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { ErrorCode, type RpcxError } from '@rpcx/core';
+import { Backoff, ErrorCode, type RpcxError } from '@rpcx/core';
 import { createTlsFixture, nextTurn, resolved, rpcxRejectionOf, useFakeClock } from '@rpcx/testing';
-import { Backoff } from './backoff.js';
 import { Client } from './client.js';
 import { withServerAndClient } from './test-support/server-and-client.js';
 import { TestServer, until } from './test-support/test-server.js';

@@ -4,9 +4,8 @@
  * (an XClient may try elsewhere), while `connect()` waits it out.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { asRpcxError, ErrorCode, monotonicNow, RpcxError } from '@rpcx/core';
+import { asRpcxError, type Backoff, ErrorCode, monotonicNow, RpcxError } from '@rpcx/core';
 import { dial, type TransportSocket } from '@rpcx/transport';
-import type { Backoff } from './backoff.js';
 import type { Call } from './call.js';
 import type { ClientContext } from './client-options.js';
 import type { Connection } from './connection.js';

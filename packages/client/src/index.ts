@@ -8,7 +8,6 @@ export {
   SerializeType,
 } from '@rpcx/core';
 export { SelectMode } from '@rpcx/selectors';
-export type { ReconnectOptions } from './backoff.js';
 export type { CallResult, ClientCall } from './call.js';
 export {
   type BreakerFactory,
@@ -18,7 +17,7 @@ export {
   type ConsecutiveBreakerOptions,
 } from './circuit-breaker.js';
 export { Client } from './client.js';
-export type { ClientOptions, ClientSettings } from './client-options.js';
+export type { ClientOptions, ClientSettings, ReconnectOptions } from './client-options.js';
 export { FailMode } from './fail-mode.js';
 export type { Receipt } from './fan-out.js';
 export type { HeartbeatOptions } from './heartbeat.js';

@@ -7,6 +7,7 @@
  * (`settled`) for the breaker and the selector's load feedback.
  */
 import {
+  Backoff,
   ErrorCode,
   monotonicNow,
   RpcxError,
@@ -14,11 +15,10 @@ import {
   type Selector,
   type ServiceEndpoint,
 } from '@rpcx/core';
-import { Backoff, type ReconnectOptions } from './backoff.js';
 import type { AttemptObserver, Call } from './call.js';
 import type { CallWatch } from './call-watch.js';
 import type { BreakerFactory, CircuitBreaker } from './circuit-breaker.js';
-import type { ClientContext } from './client-options.js';
+import type { ClientContext, ReconnectOptions } from './client-options.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { Dialer, type DialSettings } from './dialer.js';
 import { usableEndpoints } from './endpoint-filter.js';

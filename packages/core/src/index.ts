@@ -1,3 +1,4 @@
+export { Backoff, type BackoffOptions } from './backoff.js';
 export type { CallOptions } from './call-options.js';
 export type { ClientPlugin, SelectFunc } from './client-plugin.js';
 export { type Codec, SerializeType } from './codec.js';

@@ -1,15 +1,16 @@
 /**
- * Exponential backoff between failed dials: `initialDelayMs`, times `multiplier` after each
- * further failure, capped at `maxDelayMs`, each delay spread by ±`jitter` so that many clients
- * of one restarted server do not dial in lock-step.
+ * Exponential backoff between failed attempts (a client's dials, a registry's reconnects):
+ * `initialDelayMs`, times `multiplier` after each further failure, capped at `maxDelayMs`, each
+ * delay spread by ±`jitter` so that many clients of one restarted server do not come back in
+ * lock-step. The owner makes one attempt at a time; this only says how long to wait.
  */
 
-export interface ReconnectOptions {
-  /** Delay after the first failed dial. Default 100 ms. */
+export interface BackoffOptions {
+  /** Delay after the first failure. Default 100 ms. */
   initialDelayMs?: number;
   /** Upper bound of the delay. Default 5000 ms. */
   maxDelayMs?: number;
-  /** Growth per failed dial. Default 2. */
+  /** Growth per further failure. Default 2. */
   multiplier?: number;
   /** Relative spread, 0..1: a delay `d` becomes a random value in `d·(1 ± jitter)`. Default 0.2. */
   jitter?: number;
@@ -23,7 +24,7 @@ export class Backoff {
   private readonly random: () => number;
   private failures = 0;
 
-  constructor(options: ReconnectOptions = {}, random: () => number = Math.random) {
+  constructor(options: BackoffOptions = {}, random: () => number = Math.random) {
     this.initialDelayMs = Math.max(0, options.initialDelayMs ?? 100);
     this.maxDelayMs = Math.max(this.initialDelayMs, options.maxDelayMs ?? 5_000);
     this.multiplier = Math.max(1, options.multiplier ?? 2);
@@ -31,12 +32,12 @@ export class Backoff {
     this.random = random;
   }
 
-  /** Failed dials since the last success. */
+  /** Failures since the last success. */
   get attempts(): number {
     return this.failures;
   }
 
-  /** Records a failed dial; returns how long to wait before the next one (ms). */
+  /** Records a failure; returns how long to wait before the next attempt (ms). */
   fail(): number {
     const exponent = this.failures;
     this.failures++;
@@ -45,7 +46,7 @@ export class Backoff {
     return Math.max(0, Math.round(base + spread));
   }
 
-  /** Records a successful dial: the next failure starts over at `initialDelayMs`. */
+  /** Records a success: the next failure starts over at `initialDelayMs`. */
   reset(): void {
     this.failures = 0;
   }
