@@ -84,12 +84,52 @@ for i in "${!tarballs[@]}"; do
     node "$here/manifest.mjs" "$tmp/$folder/package" "$folder"
 done
 
+# The registry packages are checked apart (below): each brings its own registry client from npm.
+core_tgz=""
+registry_tarballs=()
+runtime_tarballs=()
+for i in "${!tarballs[@]}"; do
+  case ${folders[$i]} in
+  registry-*) registry_tarballs+=("${tarballs[$i]}") ;;
+  *) runtime_tarballs+=("${tarballs[$i]}") ;;
+  esac
+  [[ ${folders[$i]} == core ]] && core_tgz=${tarballs[$i]}
+done
+
+# A user of one registry package gets its client library and nothing of the other registries':
+# core + that package in a project of their own (@rpcx/* from the tarballs, the client library
+# from npm).
+registry_libs=(etcd3 node-zookeeper-client consul multicast-dns)
+for tgz in "${registry_tarballs[@]}"; do
+  folder=$(basename "$tgz" | sed -E 's/^rpcx-(registry-[a-z]+)-.*$/\1/')
+  own=$(tar -xOzf "$tgz" package/package.json | node -e 'const p = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(Object.keys(p.dependencies).filter((d) => !d.startsWith("@rpcx/")).join(" "))')
+  dir="$tmp/consumer-$folder"
+  mkdir -p "$dir"
+  if (cd "$dir" && npm init -y >/dev/null 2>&1 &&
+    npm install --prefer-offline --no-audit --no-fund --ignore-scripts "$core_tgz" "$tgz" >install.log 2>&1); then
+    pass "$folder: npm install of @rpcx/core + @rpcx/$folder tarballs"
+    check "$folder: @rpcx/* installed from the tarballs" bash -c "cd '$dir' && node '$here/installed-from-tarballs.cjs'"
+    for lib in "${registry_libs[@]}"; do
+      present=$([[ -d $dir/node_modules/$lib ]] && echo yes || echo no)
+      if [[ " $own " == *" $lib "* ]]; then
+        [[ $present == yes ]] && pass "$folder: brings $lib" || fail "$folder: brings $lib"
+      elif [[ $present == no ]]; then pass "$folder: nothing of $lib"; else
+        fail "$folder: nothing of $lib (found node_modules/$lib)"
+      fi
+    done
+    check "$folder: loads in ESM and CJS" bash -c "cd '$dir' && node --input-type=module -e \"const m = await import('@rpcx/$folder'); if (Object.keys(m).length < 2) process.exit(1);\" && node -e \"const m = require('@rpcx/$folder'); if (Object.keys(m).length < 2) process.exit(1);\""
+  else
+    fail "$folder: npm install of @rpcx/core + @rpcx/$folder tarballs"
+    sed 's/^/       /' "$dir/install.log" | tail -n 20
+  fi
+done
+
 cd "$tmp/consumer"
-# All tarballs in one install, so the @rpcx/* ranges are met by each other, not by the registry;
-# --offline makes a registry lookup fail instead of happening.
+# All the other tarballs in one install, so the @rpcx/* ranges are met by each other, not by the
+# registry; --offline makes a registry lookup fail instead of happening.
 if npm init -y >/dev/null 2>&1 &&
-  out=$(npm install --offline --no-audit --no-fund --ignore-scripts "${tarballs[@]}" 2>&1); then
-  pass "consumer: npm install of ${#tarballs[@]} tarballs"
+  out=$(npm install --offline --no-audit --no-fund --ignore-scripts "${runtime_tarballs[@]}" 2>&1); then
+  pass "consumer: npm install of ${#runtime_tarballs[@]} tarballs"
   check "consumer: @rpcx/* installed from the tarballs" node "$here/installed-from-tarballs.cjs"
   for peer in @msgpack/msgpack protobufjs; do
     found=$(find node_modules -path "*/node_modules/$peer" -prune -print | head -n 1)
@@ -120,7 +160,7 @@ if npm init -y >/dev/null 2>&1 &&
   mkdir -p node_modules/@msgpack && cp -r "$msgpack" node_modules/@msgpack/msgpack
   run_consumers --msgpack-installed
 else
-  fail "consumer: npm install of ${#tarballs[@]} tarballs"
+  fail "consumer: npm install of ${#runtime_tarballs[@]} tarballs"
   printf '%s\n' "${out:-}" | sed 's/^/       /'
 fi
 

@@ -18,6 +18,22 @@ pnpm install --frozen-lockfile
 log "building the Go conformance programs (Go rpcx from the module proxy)"
 bash conformance/build.sh >/dev/null
 
+# The registry servers the registry tests start (etcd, ZooKeeper, Consul, and the Go peers'
+# registry plugins): installed or built once and cached outside the repo, keyed by version. A
+# first build takes minutes (Consul), so it runs beside the checks below and is waited for before
+# jest.
+registries_log=$(mktemp)
+log "registry servers: installing or building what is missing, in the background ($registries_log)"
+(
+  set -e
+  for script in scripts/registries/*.sh; do
+    [ -e "$script" ] || continue
+    echo "== $script"
+    bash "$script"
+  done
+) >"$registries_log" 2>&1 &
+registries_pid=$!
+
 log "format and lint (biome)"
 pnpm lint
 
@@ -32,6 +48,13 @@ pnpm build
 
 log "packages as published (pack, arethetypeswrong, publint, ESM + CJS consumer)"
 bash scripts/check-packages.sh
+
+log "waiting for the registry servers"
+if ! wait "$registries_pid"; then
+  cat "$registries_log" >&2
+  log "installing or building a registry server failed (log above)"
+  exit 1
+fi
 
 log "tests (jest)"
 results=.jest-results.json

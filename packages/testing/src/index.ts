@@ -1,10 +1,41 @@
 export { hex, rpcxErrorOf, rpcxRejectionOf, toHex } from './assertions.js';
 export { type CodecContractOptions, describeCodecContract } from './codec-contract.js';
 export {
+  CONSUL_VERSION,
+  type ConsulAgent,
+  consulBinary,
+  type StartConsulOptions,
+  startConsul,
+  stopAllConsulAgents,
+} from './consul-launcher.js';
+export {
   describeStaticDiscoveryContract,
   type StaticDiscoveryContractOptions,
 } from './discovery-contract.js';
+export {
+  ETCD_VERSION,
+  type EtcdCluster,
+  type EtcdFlavor,
+  type EtcdMember,
+  type EtcdOptions,
+  etcdBinary,
+  startEtcd,
+  startEtcdCluster,
+} from './etcd-launcher.js';
 export { nextTurn, resolved, settle, useFakeClock } from './fake-clock.js';
+export {
+  assertIsolatedNetns,
+  currentNetns,
+  ip,
+  NETNS_INTERFACES,
+  type NetnsOptions,
+  type NetnsProcess,
+  netnsSetup,
+  netnsUnavailable,
+  OUTER_NETNS_ENV,
+  startInNetns,
+  stopAllNetns,
+} from './netns.js';
 export {
   type Exit,
   type NodeProcess,
@@ -21,3 +52,10 @@ export {
 } from './registry-contract.js';
 export { contractEndpoints, describeSelectorContract } from './selector-contract.js';
 export { createTlsFixture, type TlsFixture } from './tls-fixture.js';
+export {
+  startZookeeper,
+  stopAllZookeepers,
+  type ZookeeperOptions,
+  type ZookeeperServer,
+  zookeeperClasspath,
+} from './zookeeper-launcher.js';
