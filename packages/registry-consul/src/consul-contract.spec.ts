@@ -25,6 +25,7 @@ const REGISTRANT = join(__dirname, 'test-support', 'registrant.ts');
 let consul: ConsulAgent;
 
 describeRegistryContract('consul', {
+  report: console.log,
   async setup(): Promise<RegistryUnderTest> {
     consul = await startConsul({ persistent: true });
     return {

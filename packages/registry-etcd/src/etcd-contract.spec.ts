@@ -9,4 +9,4 @@ import { etcdContractOptions } from './test-support/contract-options.js';
 
 jest.setTimeout(60_000);
 
-describeRegistryContract('etcd 3.6', etcdContractOptions('3.6'));
+describeRegistryContract('etcd 3.6', { ...etcdContractOptions('3.6'), report: console.log });

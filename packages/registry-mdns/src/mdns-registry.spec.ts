@@ -80,6 +80,7 @@ const keys = (discovery: ServiceDiscovery) =>
 let contractAgent: MdnsAgent;
 
 describeRegistryContract('mdns', {
+  report: console.log,
   setup: async () => {
     contractAgent = await MdnsAgent.start();
     return contractAgent.registry();

@@ -24,6 +24,7 @@ jest.setTimeout(30_000);
 let zk: ZookeeperServer | undefined;
 
 describeRegistryContract('zookeeper', {
+  report: console.log,
   rpc: contractRpc,
   async setup(): Promise<RegistryUnderTest> {
     const server = await startZookeeper({ tickTimeMs: 200 });

@@ -26,10 +26,14 @@
  * --mount true` once and returns that message (undefined when namespaces work), for a test to
  * fail with at once instead of timing out.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import type { Exit, NodeProcess, StartProcessOptions } from './node-process.js';
-import { REGISTER_HOOK } from './node-process.js';
+import {
+  type NodeProcess,
+  type StartProcessOptions,
+  startProcess,
+  stopAllProcesses,
+} from './node-process.js';
 
 /** Interfaces a namespace made by `startInNetns` may have. */
 export const NETNS_INTERFACES: readonly string[] = ['lo', 'br0'];
@@ -56,13 +60,8 @@ export function netnsSetup(options: { bridge?: boolean } = {}): string {
   return lines.join('\n');
 }
 
-/** A program running in its own network namespace: a `NodeProcess`, plus its stdin and lines. */
-export interface NetnsProcess extends NodeProcess {
-  /** Writes `line` (and a newline) to the program's stdin. */
-  send(line: string): void;
-  /** Calls `listener` with every later stdout line (all of them, unlike `waitForLine`). */
-  onLine(listener: (line: string) => void): () => void;
-}
+/** A program running in its own network namespace. */
+export type NetnsProcess = NodeProcess;
 
 export interface NetnsOptions extends StartProcessOptions {
   /** Add the empty bridge `br0` (for Go's zeroconf). Default false. */
@@ -128,15 +127,10 @@ export function assertIsolatedNetns(): void {
   }
 }
 
-const KEEP_OUTPUT = 64 * 1024;
-const MAX_UNREAD = 1_000;
-const DEFAULT_READY = /^READY (\S+)$/;
-const running = new Set<NodeProcess>();
-
 /**
- * Starts `entry` (a `.ts` file) with `args` inside a new network namespace, as `startProcess`
- * does in this one (same handle, ready line, bounded waits and cleanup). The child exits when
- * its stdin (a pipe from this process) closes, and so do its own children started with
+ * Starts `entry` (a `.ts` file) with `args` inside a new network namespace: `startProcess` with
+ * `unshare` as its launcher (same handle, ready line, bounded waits and cleanup). The child exits
+ * when its stdin (a pipe from this process) closes, and so do its own children started with
  * `startProcess`.
  */
 export async function startInNetns(
@@ -144,14 +138,14 @@ export async function startInNetns(
   args: readonly string[] = [],
   options: NetnsOptions = {},
 ): Promise<NetnsProcess> {
-  if (REGISTER_HOOK === '') throw new Error('startInNetns runs from the sources, under jest');
   const why = netnsUnavailable();
   if (why !== undefined) throw new Error(`cannot make a network namespace: ${why}`);
-  const name = options.name ?? ['netns', entry.split('/').pop(), ...args].join(' ');
   const script = `${netnsSetup({ bridge: options.bridge })}\nexec "$@"`;
-  const child = spawn(
-    'unshare',
-    [
+  return startProcess(entry, args, {
+    ...options,
+    name: options.name ?? ['netns', entry.split('/').pop(), ...args].join(' '),
+    launcher: [
+      'unshare',
       '--net',
       '--mount',
       '--propagation',
@@ -161,161 +155,13 @@ export async function startInNetns(
       '-c',
       script,
       'netns',
-      process.execPath,
-      '--conditions=@rpcx/source',
-      REGISTER_HOOK,
-      entry,
-      ...args,
     ],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        ...options.env,
-        RPCX_EXIT_WITH_PARENT: '1',
-        [OUTER_NETNS_ENV]: currentNetns(),
-      },
-    },
-  );
-  const out = { stdout: '', stderr: '' };
-  const keep = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
-    out[stream] = (out[stream] + chunk.toString()).slice(-KEEP_OUTPUT);
-  };
-  child.stderr.on('data', (chunk: Buffer) => keep('stderr', chunk));
-  child.once('error', () => {});
-
-  let exit: Exit | undefined;
-  const lines = new Lines(() =>
-    exit === undefined ? undefined : `exited (code ${exit.code}, signal ${exit.signal})`,
-  );
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('close', (code, signal) => {
-      exit = { code, signal };
-      resolve(exit);
-      lines.end();
-    });
+    env: { ...options.env, [OUTER_NETNS_ENV]: currentNetns() },
   });
-  child.stdout.on('data', (chunk: Buffer) => {
-    keep('stdout', chunk);
-    lines.push(chunk.toString());
-  });
-
-  let ready: RegExpExecArray | undefined;
-  const handle: NetnsProcess = {
-    name,
-    pid: child.pid ?? -1,
-    get ready() {
-      return ready!;
-    },
-    exited,
-    get running() {
-      return exit === undefined;
-    },
-    waitForLine: (pattern, timeoutMs = 10_000) => lines.next(pattern, timeoutMs),
-    output: () => ({ ...out }),
-    kill: (signal = 'SIGTERM') => {
-      if (exit === undefined) child.kill(signal);
-      return exited;
-    },
-    send: (line) => {
-      if (exit === undefined && child.stdin.writable) child.stdin.write(`${line}\n`);
-    },
-    onLine: (listener) => lines.listen(listener),
-  };
-  child.stdin.on('error', () => {}); // the program may be gone
-  if (running.size === 0) process.once('exit', killNow);
-  running.add(handle);
-  void exited.then(() => {
-    running.delete(handle);
-    if (running.size === 0) process.removeListener('exit', killNow);
-  });
-  try {
-    ready = await lines.next(options.readyLine ?? DEFAULT_READY, options.readyTimeoutMs ?? 30_000);
-  } catch (error) {
-    await handle.kill('SIGKILL');
-    throw new Error(
-      `${name}: ${(error as Error).message}\n--- stdout ---\n${out.stdout}\n--- stderr ---\n${out.stderr}`,
-    );
-  }
-  return handle;
 }
 
-/** Kills (SIGKILL) every namespace program started here that is still running. */
-export async function stopAllNetns(): Promise<void> {
-  await Promise.all([...running].map((child) => child.kill('SIGKILL')));
-}
-
-/** Stdout as lines, taken in order by `next(pattern)` (see node-process.ts). */
-class Lines {
-  private partial = '';
-  private readonly unread: string[] = [];
-  private readonly waiters = new Set<() => void>();
-  private readonly listeners = new Set<(line: string) => void>();
-
-  constructor(private readonly ended: () => string | undefined) {}
-
-  push(text: string): void {
-    const parts = (this.partial + text).split('\n');
-    this.partial = parts.pop()!;
-    this.unread.push(...parts);
-    // Lines nobody waits for (a protocol read through onLine) are not kept for ever.
-    if (this.unread.length > MAX_UNREAD) this.unread.splice(0, this.unread.length - MAX_UNREAD);
-    for (const line of parts) for (const listener of [...this.listeners]) listener(line);
-    for (const look of [...this.waiters]) look();
-  }
-
-  listen(listener: (line: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  end(): void {
-    for (const look of [...this.waiters]) look();
-  }
-
-  next(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(look);
-        reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const settle = (done: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(look);
-        done();
-      };
-      const look = () => {
-        for (let line = this.unread.shift(); line !== undefined; line = this.unread.shift()) {
-          const match = pattern.exec(line);
-          if (match !== null) return settle(() => resolve(match));
-        }
-        const why = this.ended();
-        if (why !== undefined) settle(() => reject(new Error(`${why} before printing ${pattern}`)));
-      };
-      this.waiters.add(look);
-      look();
-    });
-  }
-}
-
-/** Kills what is left when the worker exits (no time to wait, just the signal). */
-function killNow(): void {
-  for (const child of running) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-if (typeof afterAll === 'function') {
-  try {
-    afterAll(stopAllNetns);
-  } catch {
-    // imported from inside a test
-  }
-}
+/** Kills (SIGKILL) every program started here that is still running (see `stopAllProcesses`). */
+export const stopAllNetns = stopAllProcesses;
 
 /** `ip` run in this process's namespace (inside a namespace program: to take `lo` down, ...). */
 export function ip(...args: string[]): void {

@@ -31,6 +31,11 @@ export interface StartProcessOptions {
   env?: Record<string, string>;
   /** A name for messages (default the entry's file name and args). */
   name?: string;
+  /**
+   * A command that runs `node` for us, `node` and its arguments appended (`unshare ... --`, see
+   * netns.ts). Default none: `node` itself.
+   */
+  launcher?: readonly string[];
 }
 
 export interface Exit {
@@ -56,10 +61,15 @@ export interface NodeProcess {
   output(): { stdout: string; stderr: string };
   /** Sends `signal` (default SIGTERM) and resolves when the child has exited. */
   kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** Writes `line` (and a newline) to the child's stdin. */
+  send(line: string): void;
+  /** Calls `listener` with every later stdout line (all of them, unlike `waitForLine`). */
+  onLine(listener: (line: string) => void): () => void;
 }
 
 const DEFAULT_READY = /^READY (\S+)$/;
 const KEEP_OUTPUT = 64 * 1024;
+const MAX_UNREAD = 1_000;
 const running = new Set<NodeProcess>();
 
 /** Starts `entry` (a `.ts` file) with `args` and waits for its ready line. */
@@ -70,14 +80,12 @@ export async function startProcess(
 ): Promise<NodeProcess> {
   if (REGISTER_HOOK === '') throw new Error('startProcess runs from the sources, under jest');
   const name = options.name ?? [entry.split('/').pop(), ...args].join(' ');
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@rpcx/source', REGISTER_HOOK, entry, ...args],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env, RPCX_EXIT_WITH_PARENT: '1' },
-    },
-  );
+  const node = [process.execPath, '--conditions=@rpcx/source', REGISTER_HOOK, entry, ...args];
+  const command = [...(options.launcher ?? []), ...node];
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env, RPCX_EXIT_WITH_PARENT: '1' },
+  });
   const out = { stdout: '', stderr: '' };
   const keep = (stream: 'stdout' | 'stderr', chunk: Buffer) => {
     out[stream] = (out[stream] + chunk.toString()).slice(-KEEP_OUTPUT);
@@ -119,7 +127,12 @@ export async function startProcess(
       if (exit === undefined) child.kill(signal);
       return exited;
     },
+    send: (line) => {
+      if (exit === undefined && child.stdin.writable) child.stdin.write(`${line}\n`);
+    },
+    onLine: (listener) => lines.listen(listener),
   };
+  child.stdin.on('error', () => {}); // the program may be gone
   track(handle, exited);
   try {
     ready = await lines.next(options.readyLine ?? DEFAULT_READY, options.readyTimeoutMs ?? 30_000);
@@ -145,6 +158,7 @@ class LineReader {
   private partial = '';
   private readonly unread: string[] = [];
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(line: string) => void>();
 
   /** `ended()` says why no more lines will come, or `undefined` while they may. */
   constructor(private readonly ended: () => string | undefined) {}
@@ -153,7 +167,15 @@ class LineReader {
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop()!;
     this.unread.push(...parts);
+    // Lines nobody waits for (a protocol read through onLine) are not kept for ever.
+    if (this.unread.length > MAX_UNREAD) this.unread.splice(0, this.unread.length - MAX_UNREAD);
+    for (const line of parts) for (const listener of [...this.listeners]) listener(line);
     for (const look of [...this.waiters]) look();
+  }
+
+  listen(listener: (line: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   end(): void {
