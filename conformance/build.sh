@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go conformance programs (vectorgen, framedecode, framegen,
-# refserver, refclient, goxclient, hashgen) into ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and
-# prints that directory last.
+# refserver, refclient, goxclient, hashgen, the registry interop pair regserver and
+# regxclient, and the peer-benchmark pair benchserver and benchclient) into
+# ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and prints that directory last.
 # Always runs `go build`; Go's build cache makes repeat runs fast.
 set -euo pipefail
 
@@ -20,5 +21,6 @@ fi
 mkdir -p "$bin"
 cd "$here/go"
 # The module graph is pinned by the committed go.mod/go.sum.
-"$go_cmd" build -trimpath -o "$bin/" ./cmd/vectorgen ./cmd/framedecode ./cmd/framegen ./cmd/refserver ./cmd/refclient ./cmd/goxclient ./cmd/hashgen >&2
+"$go_cmd" build -trimpath -o "$bin/" ./cmd/vectorgen ./cmd/framedecode ./cmd/framegen ./cmd/refserver ./cmd/refclient ./cmd/goxclient ./cmd/hashgen \
+  ./cmd/regserver ./cmd/regxclient ./cmd/benchserver ./cmd/benchclient >&2
 echo "$bin"

@@ -18,8 +18,8 @@ pnpm install --frozen-lockfile
 log "building the Go conformance programs (Go rpcx from the module proxy)"
 bash conformance/build.sh >/dev/null
 
-# The registry servers the registry tests start (etcd, ZooKeeper, Consul, and the Go peers'
-# registry plugins): installed or built once and cached outside the repo, keyed by version. A
+# The registry servers the registry tests start (etcd, ZooKeeper, Consul; for mDNS the tools of
+# its network namespace): installed or built once and cached outside the repo, keyed by version. A
 # first build takes minutes (Consul), so it runs beside the checks below and is waited for before
 # jest.
 registries_log=$(mktemp)

@@ -1,30 +1,23 @@
 #!/usr/bin/env bash
-# Makes a Consul agent and the Go Consul interop programs available, building what is missing:
+# Makes a Consul agent available, building it when missing:
 #
 #   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/consul-1.14.11/consul   Consul v1.14.11 (MPL-2.0)
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/consul-goserver     Go rpcx server + rpcx-consul plugin
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/consul-goxclient    Go XClient + rpcx-consul discovery
 #
 # No Debian or npm package ships Consul, and releases after 1.14 are BUSL or cannot be built from the
 # Go module proxy, so v1.14.11 is built from the proxy once (~4-12 min on 2 cores, 159 MB) and cached
 # by version; a repeat run only checks the binary (seconds). The build uses its own GOMODCACHE and
 # GOCACHE under the cache dir (~3.6 GB while building) and deletes them when the build ends (an
-# interrupted build's leftovers go at the next build).
-# The Go interop programs are built with the normal Go caches (repeats take a second or two).
+# interrupted build's leftovers go at the next build). The Go programs of the TS <-> Go interop
+# tests (regserver, regxclient) are built by conformance/build.sh.
 #
-# Prints the Consul binary path, then the bin directory. `@rpcx/testing`'s Consul launcher looks
-# for the binary at the same path, or at $RPCX_CONSUL_BIN if set (then this script only checks it).
-# --consul-only skips the Go programs; --programs-only builds only them (what the interop spec
-# runs: it never starts the long Consul build from inside jest).
+# Prints the Consul binary path. `@rpcx/testing`'s Consul launcher looks for the binary at the same
+# path, or at $RPCX_CONSUL_BIN if set (then this script only checks it).
 set -euo pipefail
 
 CONSUL_VERSION=1.14.11
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
 cache="${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}"
 consul_dir="$cache/consul-$CONSUL_VERSION"
 consul_bin="${RPCX_CONSUL_BIN:-$consul_dir/consul}"
-bin="$cache/bin"
 
 log() { printf '==> consul.sh: %s\n' "$*" >&2; }
 
@@ -85,8 +78,7 @@ build_consul() {
   log "built $consul_dir/consul in $((SECONDS - start)) s"
 }
 
-mode="${1:-}"
-if [[ "$mode" != "--programs-only" ]] && ! consul_ok "$consul_bin"; then
+if ! consul_ok "$consul_bin"; then
   if [[ -n "${RPCX_CONSUL_BIN:-}" ]]; then
     log "RPCX_CONSUL_BIN=$RPCX_CONSUL_BIN is not Consul v$CONSUL_VERSION"
     exit 1
@@ -94,18 +86,4 @@ if [[ "$mode" != "--programs-only" ]] && ! consul_ok "$consul_bin"; then
   build_consul
 fi
 
-if [[ "$mode" != "--consul-only" ]]; then
-  if [[ -z "$go_cmd" ]]; then
-    log "go not found (need Go >= 1.26 for the interop programs)"
-    exit 1
-  fi
-  mkdir -p "$bin"
-  (
-    cd "$repo/conformance/go-registry/consul"
-    "$go_cmd" build -trimpath -o "$bin/consul-goserver" ./cmd/goserver
-    "$go_cmd" build -trimpath -o "$bin/consul-goxclient" ./cmd/goxclient
-  ) >&2
-fi
-
 echo "$consul_bin"
-echo "$bin"

@@ -1,42 +1,36 @@
 #!/usr/bin/env bash
-# Makes the etcd servers and the Go etcd interop programs available, building or installing what is
-# missing:
+# Makes the etcd servers available, building or installing what is missing:
 #
 #   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/etcd-3.6.16/etcd    etcd v3.6.16 (current), built from the
-#                                                             Go module proxy (conformance/go-registry/
-#                                                             etcd/etcd-server: a main calling
+#                                                             Go module proxy (etcd-server/ beside
+#                                                             this script: a main calling
 #                                                             etcdmain.Main), ~40 s to 2 min once
 #   /usr/bin/etcd                                             Debian's etcd-server (3.4.x), apt-get
 #                                                             (~15 s once); skipped with --no-debian
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/etcd-goserver   Go rpcx server + rpcx-etcd plugin
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/etcd-goxclient  Go XClient + rpcx-etcd discovery
 #
-# A repeat run only checks the binaries and lets Go's build cache confirm the programs (seconds).
+# A repeat run only checks the binaries (well under a second).
 # `go install go.etcd.io/etcd/server/v3@...` is refused (replace directives), hence the small module.
+# The Go programs of the TS <-> Go interop tests (regserver, regxclient) are built by
+# conformance/build.sh.
 #
-# Prints three lines: the etcd 3.6 binary, the Debian etcd 3.4 binary (empty line when skipped or not
-# installable), then the bin directory. The launcher in @rpcx/testing (etcd-launcher.ts) looks for
-# the same paths, or uses $RPCX_ETCD_BIN / $RPCX_ETCD34_BIN when set (then this script only checks
-# them). Pass --etcd-only to skip the Go interop programs.
+# Prints two lines: the etcd 3.6 binary, then the Debian etcd 3.4 binary (an empty line when skipped
+# or not installable). The launcher in @rpcx/testing (etcd-launcher.ts) looks for the same paths, or
+# uses $RPCX_ETCD_BIN / $RPCX_ETCD34_BIN when set (then this script only checks them).
 set -euo pipefail
 
-ETCD_VERSION=3.6.16 # also in conformance/go-registry/etcd/etcd-server/go.mod and etcd-launcher.ts
+ETCD_VERSION=3.6.16 # also in etcd-server/go.mod (beside this script) and etcd-launcher.ts
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
 cache="${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}"
 etcd_dir="$cache/etcd-$ETCD_VERSION"
 etcd_bin="${RPCX_ETCD_BIN:-$etcd_dir/etcd}"
 etcd34_bin="${RPCX_ETCD34_BIN:-/usr/bin/etcd}"
-bin="$cache/bin"
 
 debian=1
-programs=1
 for arg in "$@"; do
   case "$arg" in
     --no-debian) debian=0 ;;
-    --etcd-only) programs=0 ;;
     *)
-      echo "usage: etcd.sh [--no-debian] [--etcd-only]" >&2
+      echo "usage: etcd.sh [--no-debian]" >&2
       exit 2
       ;;
   esac
@@ -72,7 +66,7 @@ build_etcd() {
   local start=$SECONDS
   log "building etcd v$ETCD_VERSION from the Go module proxy (once; ~40 s to 2 min)"
   (
-    cd "$repo/conformance/go-registry/etcd/etcd-server"
+    cd "$here/etcd-server"
     # The module graph is pinned by the committed go.mod/go.sum.
     CGO_ENABLED=0 "$go_cmd" build -trimpath -o "$etcd_dir/etcd.tmp" .
   ) >&2
@@ -104,17 +98,5 @@ if [[ $debian == 1 ]] && ! [[ -x "$etcd34_bin" ]] && [[ -z "${RPCX_ETCD34_BIN:-}
 fi
 if [[ $debian == 0 ]] || ! [[ -x "$etcd34_bin" ]]; then etcd34_bin=''; fi
 
-if [[ $programs == 1 ]]; then
-  if [[ -z "$go_cmd" ]]; then
-    log "go not found (need Go >= 1.26 for the interop programs)"
-    exit 1
-  fi
-  mkdir -p "$bin"
-  cd "$repo/conformance/go-registry/etcd"
-  # The module graph is pinned by the committed go.mod/go.sum.
-  "$go_cmd" build -trimpath -o "$bin/" ./cmd/etcd-goserver ./cmd/etcd-goxclient >&2
-fi
-
 echo "$etcd_bin"
 echo "$etcd34_bin"
-echo "$bin"

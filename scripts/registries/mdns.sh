@@ -1,30 +1,24 @@
 #!/usr/bin/env bash
-# Builds the Go side of the mDNS interop tests (conformance/go-registry/mdns, Go rpcx v1.9.4 with
-# its built-in mDNS plugin and discovery — github.com/grandcat/zeroconf; rpcx's default build
-# tags include them, no tag is needed):
-#
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/mdns-goserver    Go rpcx server + MDNSRegisterPlugin
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/mdns-goxclient   Go XClient over MDNSDiscovery
-#
-# mDNS needs no server to install. Always runs `go build`: the first build on a fresh machine
-# takes about a minute and a half (module downloads + compile), a repeat with the Go build cache
-# a second or two. Prints the bin directory last. Both programs refuse to run outside the
-# tests' network namespace (interfaces other than lo/br0).
+# mDNS needs no registry server: every mDNS test runs inside a network namespace of its own
+# (@rpcx/testing netns.ts: `unshare --net`, then `ip` turns lo up with multicast, routes
+# 224.0.0.0/4 to it and adds the empty bridge br0 Go's zeroconf needs). This script makes sure
+# those two tools are there, installing Debian's iproute2 (`ip`) or util-linux (`unshare`) when
+# missing; a repeat run only checks them (well under a second). The Go programs of the TS <-> Go
+# interop tests (regserver, regxclient) are built by conformance/build.sh.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-bin="${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin"
+log() { printf '==> mdns.sh: %s\n' "$*" >&2; }
 
-go_cmd="$(command -v go || true)"
-if [[ -z "$go_cmd" && -x /usr/local/go/bin/go ]]; then go_cmd=/usr/local/go/bin/go; fi
-if [[ -z "$go_cmd" ]]; then
-  echo "mdns.sh: go not found (need Go >= 1.26)" >&2
-  exit 1
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+command -v ip >/dev/null || missing+=(iproute2)
+command -v unshare >/dev/null || missing+=(util-linux)
+if ((${#missing[@]} > 0)); then
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2
 fi
-
-mkdir -p "$bin"
-cd "$repo/conformance/go-registry/mdns"
-# The module graph is pinned by the committed go.mod/go.sum.
-"$go_cmd" build -trimpath -o "$bin/" ./cmd/mdns-goserver ./cmd/mdns-goxclient >&2
-echo "$bin"

@@ -1,27 +1,20 @@
 #!/usr/bin/env bash
-# Makes ZooKeeper and the Go ZooKeeper interop programs available, installing what is missing:
+# Makes ZooKeeper available, installing it when missing:
 #
 #   Debian's `zookeeper` package (3.8.x, java)  ZooKeeper itself, run standalone by the launcher in
 #                                                @rpcx/testing (packages/testing/src/zookeeper-launcher.ts)
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/zookeeper-goserver    Go rpcx server + rpcx-zookeeper plugin
-#   ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin/zookeeper-goxclient   Go XClient + rpcx-zookeeper discovery
 #
-# ZooKeeper: `apt-get install --no-install-recommends zookeeper` (~15 s, nothing auto-starts) when
-# its jar is missing; the installed version is recorded in the cache dir (zookeeper-<version>.ok).
-# A repeat run only checks the files (well under a second). The Go programs are built from
-# conformance/go-registry/zookeeper with the normal Go caches (first build ~1 min with downloads,
-# then a second or two).
+# `apt-get install --no-install-recommends zookeeper` (~15 s, nothing auto-starts) when its jar is
+# missing; the installed version is recorded in the cache dir (zookeeper-<version>.ok). A repeat run
+# only checks the files (well under a second). The Go programs of the TS <-> Go interop tests
+# (regserver, regxclient) are built by conformance/build.sh.
 #
-# Prints two lines: the Java class path to start ZooKeeper with, then the bin directory.
-# The launcher uses $RPCX_ZOOKEEPER_CLASSPATH if set (then this script only checks it), else
-# /etc/zookeeper/conf:/usr/share/java/zookeeper.jar; java is $JAVA_HOME/bin/java or `java`.
-# Pass --zookeeper-only to skip the Go programs.
+# Prints the Java class path to start ZooKeeper with. The launcher uses $RPCX_ZOOKEEPER_CLASSPATH if
+# set (then this script only checks it), else /etc/zookeeper/conf:/usr/share/java/zookeeper.jar;
+# java is $JAVA_HOME/bin/java or `java`.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
 cache="${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}"
-bin="$cache/bin"
 classpath="${RPCX_ZOOKEEPER_CLASSPATH:-/etc/zookeeper/conf:/usr/share/java/zookeeper.jar}"
 
 log() { printf '==> zookeeper.sh: %s\n' "$*" >&2; }
@@ -68,19 +61,4 @@ version="$(dpkg-query -W -f='${Version}' zookeeper 2>/dev/null || echo unknown)"
 mkdir -p "$cache"
 touch "$cache/zookeeper-${version%%-*}.ok"
 
-if [[ "${1:-}" != --zookeeper-only ]]; then
-  go_cmd="$(command -v go || true)"
-  if [[ -z "$go_cmd" && -x /usr/local/go/bin/go ]]; then go_cmd=/usr/local/go/bin/go; fi
-  if [[ -z "$go_cmd" ]]; then
-    log "go not found (need Go >= 1.26 for the interop programs)"
-    exit 1
-  fi
-  mkdir -p "$bin"
-  cd "$repo/conformance/go-registry/zookeeper"
-  # The module graph is pinned by the committed go.mod/go.sum.
-  GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" "$go_cmd" build -trimpath -o "$bin/" \
-    ./cmd/zookeeper-goserver ./cmd/zookeeper-goxclient >&2
-fi
-
 echo "$classpath"
-echo "$bin"

@@ -1,7 +1,8 @@
 /**
- * The `Fleet` service of the mixed-fleet tests, on @rpcx/server: every reply names the server that
- * answered. Go's refserver registers the same service (conformance/go/cmd/refserver, `-id`), with
- * the types of conformance/go/internal/interop (`FleetArgs`, `FleetWho`, ...):
+ * The `Fleet` service of the mixed-fleet and registry interop tests, on @rpcx/server: every reply
+ * names the server that answered. Go's refserver and regserver register the same service
+ * (conformance/go/internal/interop `Fleet`, `-id`), with the types of the same package
+ * (`FleetArgs`, `FleetWho`, ...):
  *
  * | Method | Reply | Behaviour |
  * | --- | --- | --- |
@@ -82,11 +83,22 @@ export interface FleetServer {
   close(): Promise<void>;
 }
 
+/** Registers a `Fleet` answering with `id` under `servicePath` (with registry `metadata`). */
+export function registerFleet(
+  server: Server,
+  servicePath: string,
+  id: string,
+  metadata?: string,
+): Fleet {
+  const fleet = new Fleet(id);
+  server.registerName(servicePath, fleet, { methods: [...METHODS], metadata });
+  return fleet;
+}
+
 /** A TS server with `Fleet` registered, listening on a free loopback port. */
 export async function startFleetServer(id: string): Promise<FleetServer> {
   const server = new Server();
-  const fleet = new Fleet(id);
-  server.registerName('Fleet', fleet, { methods: [...METHODS] });
+  const fleet = registerFleet(server, 'Fleet', id);
   const key = await server.listen('tcp@127.0.0.1:0');
   let closing: Promise<void> | undefined;
   return {

@@ -14,7 +14,11 @@ export type GoProgram =
   | 'refserver'
   | 'refclient'
   | 'goxclient'
-  | 'hashgen';
+  | 'hashgen'
+  | 'regserver'
+  | 'regxclient'
+  | 'benchserver'
+  | 'benchclient';
 
 export function goBin(program: GoProgram): string {
   if (binDir === undefined) {
@@ -56,6 +60,75 @@ export function runGo(
       resolve({ code, stdout: Buffer.concat(stdout), stderr });
     });
     child.stdin.end(input);
+  });
+}
+
+export interface GoProcess {
+  /** The match of the ready line. */
+  ready: RegExpExecArray;
+  /** Graceful: EOF on stdin (the programs stop on it), SIGKILL after `graceMs`; resolves on exit. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, as in a crash; resolves on exit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a long-running Go program and resolves at its first stdout line matching `readyLine`;
+ * rejects (with its output) when it exits first or prints none within `timeoutMs`. Its stdin stays
+ * an open pipe, so it never outlives the tests.
+ */
+export function startGo(
+  program: GoProgram,
+  args: string[],
+  readyLine: RegExp,
+  timeoutMs = 20_000,
+): Promise<GoProcess> {
+  const child = spawn(goBin(program), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => {}); // it may be gone
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+    };
+    const fail = (why: string) =>
+      settle(() =>
+        reject(
+          new Error(`${program} ${why}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`),
+        ),
+      );
+    const timer = setTimeout(() => {
+      void kill();
+      fail(`printed no ${readyLine} within ${timeoutMs} ms`);
+    }, timeoutMs);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-16_384);
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const line of stdout.split('\n')) {
+        const ready = readyLine.exec(line);
+        if (ready === null) continue;
+        const stop = async (graceMs = 10_000) => {
+          child.stdin.end();
+          const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          await exited;
+          clearTimeout(killer);
+        };
+        return settle(() => resolve({ ready, kill, stop }));
+      }
+    });
+    child.once('error', (error) => fail(`did not start: ${error.message}`));
+    child.once('close', (code, signal) => fail(`exited (${code ?? signal})`));
   });
 }
 

@@ -6,6 +6,11 @@ export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { DiscoveryWatcher } from './discovery-watcher.js';
+export {
+  DEFAULT_OUTAGE_GRACE_MS,
+  EndpointFeed,
+  type EndpointFeedOptions,
+} from './endpoint-feed.js';
 export { parseQuery } from './endpoint-metadata.js';
 export {
   ErrorCode,
@@ -15,6 +20,7 @@ export {
   type RpcxErrorOptions,
   SHUTTING_DOWN_TEXT,
 } from './errors.js';
+export { encodeGoValues, mergeMetadata, queryEscape } from './go-values.js';
 export { chainInterceptors, type Interceptor } from './interceptor.js';
 export {
   MAX_LOGGED_TEXT,
@@ -33,6 +39,8 @@ export {
 export { copyMetadata, newMetadata } from './metadata.js';
 export type { ParentContext } from './parent-context.js';
 export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
+export { RegistryMeters } from './registry-meters.js';
+export { type RegistryMetricsSource, registryMetricsValues } from './registry-metrics.js';
 export type { SelectContext, Selector } from './selector.js';
 export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';
 export { asError, asRpcxError, isErrorLike, messageOf } from './thrown.js';

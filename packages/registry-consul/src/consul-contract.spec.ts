@@ -61,7 +61,7 @@ describeRegistryContract('consul', {
       },
       // Consul deletes a dead session's keys between TTL and 2 × TTL after its last renewal.
       expiryMs: 2 * SESSION_TTL_MS + 1_000,
-      restart: () => consul.restart(),
+      restart: (options) => consul.restart(options),
     };
   },
   async teardown() {

@@ -15,11 +15,10 @@
  *
  * Outages: a failed request is retried with jittered exponential backoff (one request at a time),
  * and the last known list stays in place meanwhile (an XClient keeps calling those servers). When
- * Consul answers again, the list is fetched afresh (the index may have gone backwards). A registry
- * that comes back empty after an outage — a `-dev` agent or a rebuilt cluster lost its data, and
- * its servers have not re-registered yet — is not believed at once: the last known list is kept
- * until Consul lists a server again or `outageGraceMs` has passed (default 20 s, the longest a
- * crashed server's session-bound key may outlive it anyway).
+ * Consul answers again, the list is fetched afresh (the index may have gone backwards). A Consul
+ * that comes back empty (a `-dev` agent or a rebuilt cluster lost its data) is not believed until
+ * a server registers again or `outageGraceMs` has passed — the rule of every registry package
+ * (core's `EndpointFeed`).
  *
  * Differences from Go, on purpose: a watch yields whole lists and only when the list changed
  * (Go pushes on every index change); the outage grace above (Go publishes the empty list);
@@ -28,7 +27,7 @@
 import {
   Backoff,
   type BackoffOptions,
-  DiscoveryWatcher,
+  EndpointFeed,
   type Logger,
   messageOf,
   type ServiceDiscovery,
@@ -66,8 +65,6 @@ export interface ConsulDiscoveryStats {
   readonly failures: number;
 }
 
-const EMPTY: readonly ServiceEndpoint[] = Object.freeze([]);
-
 export class ConsulDiscovery implements ServiceDiscovery {
   /**
    * A discovery whose first list is in: resolves once Consul has answered, rejects (closing the
@@ -76,7 +73,7 @@ export class ConsulDiscovery implements ServiceDiscovery {
   static async create(options: ConsulDiscoveryOptions): Promise<ConsulDiscovery> {
     const discovery = new ConsulDiscovery(options);
     try {
-      await discovery.#first.promise;
+      await discovery.#firstAnswer.promise;
     } catch (error) {
       await discovery.close();
       throw error;
@@ -90,19 +87,15 @@ export class ConsulDiscovery implements ServiceDiscovery {
   readonly #prefix: string;
   readonly #waitMs: number;
   readonly #backoff: Backoff;
-  readonly #graceMs: number;
   readonly #logger: Logger;
-  readonly #watchers = new Set<DiscoveryWatcher>();
+  readonly #feed: EndpointFeed;
   readonly #stop = new AbortController();
-  readonly #first = deferred();
+  /** Settled by Consul's first answer or first failure (for `create`). */
+  readonly #firstAnswer = deferred();
+  /** Resolved by the first list, rejected only by `close()` (for `ready`). */
+  readonly #firstList = deferred();
   readonly #loop: Promise<void>;
 
-  #endpoints: readonly ServiceEndpoint[] = EMPTY;
-  /** Set by a failed request, cleared by the next answer. */
-  #outage = false;
-  /** While an empty answer after an outage is held back: Consul's latest list, and the timer. */
-  #heldBack: readonly ServiceEndpoint[] = EMPTY;
-  #graceTimer: NodeJS.Timeout | undefined;
   #requests = 0;
   #failures = 0;
   #closed = false;
@@ -114,15 +107,29 @@ export class ConsulDiscovery implements ServiceDiscovery {
     this.#prefix = `${servicePrefix(options.basePath, options.servicePath)}/`;
     this.#waitMs = options.waitMs ?? 15_000;
     this.#backoff = new Backoff({ initialDelayMs: 250, maxDelayMs: 10_000, ...options.backoff });
-    this.#graceMs = options.outageGraceMs ?? 20_000;
     this.#logger = options.logger ?? silentLogger;
-    this.#first.promise.catch(() => {}); // awaited only by create()
+    this.#feed = new EndpointFeed({
+      outageGraceMs: options.outageGraceMs,
+      logger: this.#logger,
+      name: `consul discovery of ${this.#prefix}`,
+    });
+    this.#firstAnswer.promise.catch(() => {}); // awaited only by create()
+    this.#firstList.promise.catch(() => {}); // awaited only by ready()
     this.#loop = this.#run();
+  }
+
+  /**
+   * Resolves with the first list once Consul has answered (however long Consul is out of reach
+   * first); rejects if the discovery is closed before.
+   */
+  async ready(): Promise<readonly ServiceEndpoint[]> {
+    await this.#firstList.promise;
+    return this.#feed.list;
   }
 
   /** The current list (frozen); empty until Consul first answered. */
   getServices(): readonly ServiceEndpoint[] {
-    return this.#endpoints;
+    return this.#feed.list;
   }
 
   /**
@@ -130,10 +137,7 @@ export class ConsulDiscovery implements ServiceDiscovery {
    * behind gets only the latest list. Ends when `signal` aborts, on `return()`, or on `close()`.
    */
   watch(signal?: AbortSignal): AsyncIterableIterator<readonly ServiceEndpoint[], undefined> {
-    if (this.#closed || signal?.aborted) return DiscoveryWatcher.ended();
-    const watcher = new DiscoveryWatcher(signal, (ended) => this.#watchers.delete(ended));
-    this.#watchers.add(watcher);
-    return watcher;
+    return this.#feed.watch(signal);
   }
 
   /** The same Consul and base path, another service (its own connection; close it on its own). */
@@ -150,9 +154,9 @@ export class ConsulDiscovery implements ServiceDiscovery {
     if (!this.#closed) {
       this.#closed = true;
       this.#stop.abort();
-      clearTimeout(this.#graceTimer);
-      for (const watcher of [...this.#watchers]) watcher.end();
-      this.#first.reject(new Error('ConsulDiscovery closed'));
+      this.#feed.close();
+      this.#firstAnswer.reject(new Error('ConsulDiscovery closed'));
+      this.#firstList.reject(new Error('ConsulDiscovery closed before its first list'));
     }
     await this.#loop;
     this.#kv.close();
@@ -178,10 +182,10 @@ export class ConsulDiscovery implements ServiceDiscovery {
       } catch (error) {
         if (this.#closed) break;
         this.#failures++;
-        this.#outage = true;
+        this.#feed.outage();
         // Whatever Consul is when it answers again, start from a fresh list.
         index = 0;
-        this.#first.reject(error);
+        this.#firstAnswer.reject(error);
         const delay = this.#backoff.fail();
         const attempt = this.#backoff.attempts;
         const log = attempt === 1 ? this.#logger.warn : this.#logger.debug;
@@ -204,15 +208,16 @@ export class ConsulDiscovery implements ServiceDiscovery {
       // The same index: the wait ended without a change.
       if (index > 0 && answered === index) continue;
       // An index that went backwards means Consul's state was reset (restored, rebuilt).
-      if (answered < index) this.#outage = true;
+      if (answered < index) this.#feed.outage();
       // Never 0: that would make the next query non-blocking, a busy loop.
       index = Math.max(answered, 1);
-      this.#received(this.#endpointsOf(entries));
-      this.#first.resolve();
+      this.#feed.publish(this.#endpointsOf(entries));
+      this.#firstAnswer.resolve();
+      this.#firstList.resolve();
     }
   }
 
-  #endpointsOf(entries: readonly KvEntry[]): readonly ServiceEndpoint[] {
+  #endpointsOf(entries: readonly KvEntry[]): ServiceEndpoint[] {
     const list: ServiceEndpoint[] = [];
     const filter = this.#options.filter;
     for (const entry of entries) {
@@ -220,53 +225,12 @@ export class ConsulDiscovery implements ServiceDiscovery {
       if (!entry.key.startsWith(this.#prefix)) continue;
       const key = entry.key.slice(this.#prefix.length);
       if (key === '') continue;
-      const endpoint: ServiceEndpoint = Object.freeze({ key, metadata: entry.value });
+      const endpoint: ServiceEndpoint = { key, metadata: entry.value };
       if (filter !== undefined && !filter(endpoint)) continue;
       list.push(endpoint);
     }
-    return Object.freeze(list);
+    return list;
   }
-
-  /** A list from Consul: published, or held back while it may be a registry that lost its data. */
-  #received(list: readonly ServiceEndpoint[]): void {
-    const afterOutage = this.#outage;
-    this.#outage = false;
-    const suspicious =
-      list.length === 0 &&
-      this.#endpoints.length > 0 &&
-      this.#graceMs > 0 &&
-      (afterOutage || this.#graceTimer !== undefined);
-    if (suspicious) {
-      this.#heldBack = list;
-      if (this.#graceTimer === undefined) {
-        this.#logger.warn(
-          `rpcx: consul lists no server of ${this.#prefix} after an outage; keeping the last ${this.#endpoints.length} for up to ${this.#graceMs} ms`,
-          { prefix: this.#prefix },
-        );
-        this.#graceTimer = setTimeout(() => {
-          this.#graceTimer = undefined;
-          this.#publish(this.#heldBack);
-        }, this.#graceMs);
-      }
-      return;
-    }
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
-    this.#publish(list);
-  }
-
-  #publish(list: readonly ServiceEndpoint[]): void {
-    if (this.#closed || sameList(this.#endpoints, list)) return;
-    this.#endpoints = list;
-    for (const watcher of this.#watchers) watcher.offer(list);
-  }
-}
-
-function sameList(a: readonly ServiceEndpoint[], b: readonly ServiceEndpoint[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every(
-    (endpoint, i) => endpoint.key === b[i]!.key && endpoint.metadata === b[i]!.metadata,
-  );
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */

@@ -22,9 +22,9 @@
  *
  * Every `updateIntervalMs` the plugin renews its session, re-creates a node key that vanished
  * (Consul restarted without its data, the session expired while this process was paused, an
- * operator deleted it) and, with `metrics: true`, writes `calls` / `connections` (mean rates per
- * second, `%.2f`) into each node's metadata, keeping whatever else is there (an operator's
- * `state=inactive` stays). A failed refresh is retried with jittered backoff, so a server whose
+ * operator deleted it) and, with a `metrics` source, merges `calls` / `connections` into each
+ * node's metadata (re-encoded as Go's `url.Values.Encode`), keeping whatever else is there (an
+ * operator's `state=inactive` stays). A failed refresh is retried with jittered backoff, so a server whose
  * Consul was down re-registers soon after it is back; the server keeps serving meanwhile.
  * `unregister` deletes the node key (retried later if Consul is down); `stop` deletes every node
  * key of this server and destroys the session.
@@ -39,12 +39,12 @@
 import {
   Backoff,
   type BackoffOptions,
-  type ConnectionInfo,
   type Logger,
+  mergeMetadata,
   messageOf,
-  parseQuery,
+  type RegistryMetricsSource,
   type RegistryPlugin,
-  type ServerPlugin,
+  registryMetricsValues,
   silentLogger,
 } from '@rpcx/core';
 import { type ConsulConnectionOptions, ConsulKv } from './consul-kv.js';
@@ -67,8 +67,11 @@ export interface ConsulRegisterPluginOptions extends ConsulConnectionOptions {
    * rounded up to a second, at least 10 s. Must be more than half the update interval.
    */
   sessionTtlMs?: number;
-  /** Count calls and connections and write their mean rates into the metadata. Default false. */
-  metrics?: boolean;
+  /**
+   * Rates written as `calls` / `connections` into every node at each refresh (Go's `Metrics`,
+   * spec §6.9): e.g. a `RegistryMeters` of @rpcx/core, also given to the server as a plugin.
+   */
+  metrics?: RegistryMetricsSource;
   /**
    * Retry timing after a failed refresh or registration. Default 250 ms doubling to the update
    * interval (never more), ±20 % jitter.
@@ -81,12 +84,8 @@ export interface ConsulRegisterPluginOptions extends ConsulConnectionOptions {
 const MIN_TTL_MS = 10_000;
 const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
-export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
+export class ConsulRegisterPlugin implements RegistryPlugin {
   readonly name = 'consul';
-  /** With `metrics`: counts accepted connections (Go's `HandleConnAccept`). */
-  readonly postConnAccept?: (conn: ConnectionInfo) => undefined;
-  /** With `metrics`: counts calls (Go's `PreCall`). */
-  readonly preCall?: () => undefined;
   /** The session TTL in use (ms). */
   readonly sessionTtlMs: number;
   /** The longest a crashed server's keys stay in Consul: 2 × the session TTL (ms). */
@@ -97,6 +96,7 @@ export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
   readonly #updateIntervalMs: number;
   readonly #backoff: Backoff;
   readonly #logger: Logger;
+  readonly #metrics: RegistryMetricsSource | undefined;
   #serviceAddress: string | undefined;
   /** servicePath → metadata given at registration. */
   readonly #services = new Map<string, string>();
@@ -106,9 +106,6 @@ export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
   #queue: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #calls = 0;
-  #connections = 0;
-  readonly #since = Date.now();
 
   constructor(options: ConsulRegisterPluginOptions) {
     const updateIntervalMs = options.updateIntervalMs ?? 10_000;
@@ -141,16 +138,7 @@ export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
       maxDelayMs: Math.min(options.backoff?.maxDelayMs ?? updateIntervalMs, updateIntervalMs),
     });
     this.#logger = options.logger ?? silentLogger;
-    if (options.metrics === true) {
-      this.postConnAccept = () => {
-        this.#connections++;
-        return undefined;
-      };
-      this.preCall = () => {
-        this.#calls++;
-        return undefined;
-      };
-    }
+    this.#metrics = options.metrics;
   }
 
   /** The key this server is registered under (once known). */
@@ -322,7 +310,7 @@ export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
       await this.#kv.delete(key);
       this.#pendingDeletes.delete(key);
     }
-    const extra = this.preCall === undefined ? undefined : this.#rates();
+    const extra = this.#metrics === undefined ? undefined : registryMetricsValues(this.#metrics);
     for (const [servicePath, metadata] of [...this.#services]) {
       const key = nodeKey(this.#basePath, servicePath, this.#serviceAddress);
       const current = await this.#kv.get(key);
@@ -335,44 +323,10 @@ export class ConsulRegisterPlugin implements RegistryPlugin, ServerPlugin {
         continue;
       }
       if (extra === undefined) continue;
-      const merged = mergeQuery(current.value, extra);
+      const merged = mergeMetadata(current.value, extra);
       if (merged !== undefined && merged !== current.value) {
         await this.#acquire(key, merged);
       }
     }
   }
-
-  /** Go's meters: mean events per second since the start, `%.2f`. */
-  #rates(): Record<string, string> {
-    const seconds = Math.max((Date.now() - this.#since) / 1000, 1e-3);
-    return {
-      calls: (this.#calls / seconds).toFixed(2),
-      connections: (this.#connections / seconds).toFixed(2),
-    };
-  }
-}
-
-/**
- * Go's `url.ParseQuery` + `Set` + `Encode`: `extra` set into `query`, re-encoded with sorted keys.
- * Undefined when `query` does not parse (then it is left alone).
- */
-export function mergeQuery(query: string, extra: Record<string, string>): string | undefined {
-  const params = parseQuery(query);
-  if (params === undefined) return undefined;
-  for (const [key, value] of Object.entries(extra)) params.set(key, value);
-  const keys = [...new Set(params.keys())].sort();
-  const parts: string[] = [];
-  for (const key of keys) {
-    for (const value of params.getAll(key)) {
-      parts.push(`${goQueryEscape(key)}=${goQueryEscape(value)}`);
-    }
-  }
-  return parts.join('&');
-}
-
-/** Go's `url.QueryEscape`: only `A-Za-z0-9-_.~` stay, a space is `+`. */
-function goQueryEscape(text: string): string {
-  return encodeURIComponent(text)
-    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%20/g, '+');
 }

@@ -10,6 +10,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { PeerDiscovery, SelectMode } from '@rpcx/client';
+import { RegistryMeters } from '@rpcx/core';
 import { type ConsulAgent, startConsul } from '@rpcx/testing';
 import { ConsulDiscovery } from './consul-discovery.js';
 import { LOCK_FLAG_VALUE } from './consul-kv.js';
@@ -77,7 +78,7 @@ function discovery(servicePath: string): ConsulDiscovery {
 async function server(
   id: string,
   servicePath: string,
-  plugins: ConsulRegisterPlugin[],
+  plugins: (ConsulRegisterPlugin | RegistryMeters)[],
   metadata?: string,
 ): Promise<TestServer> {
   const started = await startWhoServer(id, servicePath, plugins, metadata);
@@ -132,28 +133,29 @@ test("Go's layout: markers and a session-held node, Go's flags on every key; unr
 
 test('the refresh re-creates a vanished node and writes calls/connections, keeping edits', async () => {
   const path = 'Refresh';
-  const registering = plugin({ updateIntervalMs: 300, metrics: true });
-  const served = await server('r1', path, [registering], 'weight=5');
+  // The server's own calls and connections, counted by RegistryMeters on a clock of the test's.
+  let now = 0;
+  const meters = new RegistryMeters(() => now);
+  const registering = plugin({ updateIntervalMs: 300, metrics: meters });
+  const served = await server('r1', path, [meters, registering], 'weight=5');
   const key = keyOf(path, served.address);
   const caller = client(path, discovery(path));
   await eventually(() => caller.xclient.servers.length === 1, 5_000, 'the server discovered');
   for (let i = 0; i < 5; i++) expect(await caller.who()).toBe('r1');
+  now = 2_000; // 5 calls and 1 connection in two seconds
 
-  // calls/connections merged into the node's metadata, Go's format (%.2f, keys sorted).
-  const merged = await eventually(
-    async () => (await rawList(consul.address, key))[0]?.value.match(/calls=[1-9]/)?.input,
+  // Merged into the node's metadata in Go's format (%.2f, keys sorted).
+  const stored = async () => (await rawList(consul.address, key))[0]?.value;
+  await eventually(
+    async () => (await stored()) === 'calls=2.50&connections=0.50&weight=5',
     5_000,
-    'calls in the metadata',
+    'calls/connections in the metadata',
   );
-  expect(merged).toMatch(/^calls=\d+\.\d\d&connections=\d+\.\d\d&weight=5$/);
 
   // An operator's edit stays; metrics are merged into it.
   await putByHand(consul.address, key, 'state=inactive&weight=5');
   await eventually(
-    async () =>
-      /^calls=\d+\.\d\d&connections=\d+\.\d\d&state=inactive&weight=5$/.test(
-        (await rawList(consul.address, key))[0]?.value ?? '',
-      ),
+    async () => (await stored()) === 'calls=2.50&connections=0.50&state=inactive&weight=5',
     5_000,
     'metrics merged into the edited metadata',
   );

@@ -1,6 +1,6 @@
-/** The pure parts: key layout, Go's query encoding, backoff, addresses, option checks. */
+/** Without a Consul: key layout, KV flags, addresses, option checks, an unreachable Consul. */
 import { consulBaseUrl, LOCK_FLAG_VALUE } from './consul-kv.js';
-import { ConsulRegisterPlugin, mergeQuery } from './consul-register-plugin.js';
+import { ConsulRegisterPlugin } from './consul-register-plugin.js';
 import { nodeKey, normalizeBasePath, servicePrefix } from './layout.js';
 
 test("keys carry no leading slash, as Go's plugin and discovery write and read them", () => {
@@ -17,20 +17,6 @@ test("keys carry no leading slash, as Go's plugin and discovery write and read t
 
 test('the KV flags are Go api.LockFlagValue, 0x2ddccbc058a50c18', () => {
   expect(BigInt(LOCK_FLAG_VALUE)).toBe(0x2ddccbc058a50c18n);
-});
-
-test("metrics merge as Go's url.Values: set, keys sorted, QueryEscape", () => {
-  expect(mergeQuery('weight=5&group=blue', { calls: '1.50', connections: '0.25' })).toBe(
-    'calls=1.50&connections=0.25&group=blue&weight=5',
-  );
-  // Existing values replaced, repeated keys kept, escapes as Go writes them.
-  expect(mergeQuery('calls=9&tag=a&tag=b&note=x y', { calls: '0.00' })).toBe(
-    'calls=0.00&note=x+y&tag=a&tag=b',
-  );
-  expect(mergeQuery('', { calls: '0.00' })).toBe('calls=0.00');
-  expect(mergeQuery("k=!'()*~", {})).toBe('k=%21%27%28%29%2A~');
-  // Go's ParseQuery error: the value is left alone.
-  expect(mergeQuery('a=1;b=2', { calls: '0.00' })).toBeUndefined();
 });
 
 test('consul addresses: host:port or a URL', () => {

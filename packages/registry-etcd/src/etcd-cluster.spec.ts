@@ -62,7 +62,7 @@ test('kill the leader under load: discovery and registration go on', async () =>
       basePath: BASE,
       ttlSeconds: TTL_SECONDS,
       updateIntervalMs: 500,
-      retry: { initialDelayMs: 100, maxDelayMs: 1_000 },
+      backoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
     });
     closing.push(() => server.close());
     return server;
@@ -73,7 +73,7 @@ test('kill the leader under load: discovery and registration go on', async () =>
     endpoints,
     basePath: BASE,
     servicePath: path,
-    retry: { initialDelayMs: 100, maxDelayMs: 1_000 },
+    backoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
   });
   closing.push(() => discovery.close());
   await discovery.ready();

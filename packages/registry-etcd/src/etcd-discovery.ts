@@ -13,17 +13,20 @@
  *
  * When etcd cannot be reached (or the watch breaks), the last list stays as it is, so calls keep
  * flowing to the servers known last; the discovery tries again — one attempt at a time, after a
- * jittered delay that doubles up to `retry.maxDelayMs` — and each attempt lists the prefix anew
- * and watches from there: what changed meanwhile is reported, then followed again.
+ * jittered delay that doubles up to `backoff.maxDelayMs` — and each attempt lists the prefix anew
+ * and watches from there: what changed meanwhile is reported, then followed again. An etcd that
+ * comes back empty (it lost its data) is not believed until a server registers again or
+ * `outageGraceMs` has passed — the rule of every registry package (core's `EndpointFeed`).
  *
  * Differences from Go, on purpose: a service with no servers yet is an empty list that fills in
  * later, never an error (Go needs `allowKeyNotFound`); Go re-lists the whole prefix on every watch
  * event, this applies the event itself; the list is sorted by key and reported only when it
- * changed; a watcher subscribes when `watch()` is called and holds only the latest list it has not
- * taken (Go drops lists for a full channel).
+ * changed; the outage grace above (Go publishes the empty list); a watcher subscribes when
+ * `watch()` is called and holds only the latest list it has not taken (Go drops lists for a full
+ * channel).
  */
 import type { Logger, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
-import { asError, Backoff, type BackoffOptions, DiscoveryWatcher, silentLogger } from '@rpcx/core';
+import { asError, Backoff, type BackoffOptions, EndpointFeed, silentLogger } from '@rpcx/core';
 import type { IWatchResponse, Watcher } from 'etcd3';
 import { bounded, type EtcdConnectionOptions, SharedClient } from './etcd-client.js';
 import { etcdServicePrefix, prefixRangeEnd } from './keys.js';
@@ -39,7 +42,12 @@ export interface EtcdDiscoveryOptions extends EtcdConnectionOptions {
   /** Keeps an endpoint iff it returns true (Go's `SetFilter`). */
   filter?: (endpoint: ServiceEndpoint) => boolean;
   /** Waits between failed attempts to reach etcd. Default 250 ms doubling to 10 s, ±20 %. */
-  retry?: BackoffOptions;
+  backoff?: BackoffOptions;
+  /**
+   * After an outage, how long an empty list is not believed while the last one was not empty
+   * (ms). Default 20 000; 0 believes it at once.
+   */
+  outageGraceMs?: number;
   /** Told when etcd cannot be reached (warn) and when it can again (info). Default silent. */
   logger?: Logger;
   /** Called after each failed attempt, before its wait: for monitoring. */
@@ -55,8 +63,6 @@ export interface EtcdRetryEvent {
   readonly error: Error;
 }
 
-const EMPTY: readonly ServiceEndpoint[] = Object.freeze([]);
-
 /** A clone's connection, handed from `clone()` to the constructor. */
 let adopted: SharedClient | undefined;
 
@@ -70,8 +76,7 @@ export class EtcdDiscovery implements ServiceDiscovery {
   readonly #backoff: Backoff;
   /** Key (after the prefix) → metadata, as etcd has them. */
   #entries = new Map<string, string>();
-  #list: readonly ServiceEndpoint[] = EMPTY;
-  readonly #watchers = new Set<DiscoveryWatcher>();
+  readonly #feed: EndpointFeed;
   readonly #closing = new AbortController();
   #attempts = 0;
   #connected = false;
@@ -93,7 +98,12 @@ export class EtcdDiscovery implements ServiceDiscovery {
     this.servicePath = options.servicePath;
     this.#prefix = Buffer.from(etcdServicePrefix(options.basePath, options.servicePath));
     this.#logger = options.logger ?? silentLogger;
-    this.#backoff = new Backoff({ ...RETRY_DEFAULTS, ...options.retry });
+    this.#backoff = new Backoff({ ...RETRY_DEFAULTS, ...options.backoff });
+    this.#feed = new EndpointFeed({
+      outageGraceMs: options.outageGraceMs,
+      logger: this.#logger,
+      name: `etcd discovery of ${this.#prefix.toString()}`,
+    });
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#settleReady = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -101,14 +111,15 @@ export class EtcdDiscovery implements ServiceDiscovery {
     this.#loop = this.#run();
   }
 
-  /** Resolves once the first list is in (rejects if the discovery is closed first). */
-  ready(): Promise<void> {
-    return this.#ready;
+  /** Resolves with the first list once it is in (rejects if the discovery is closed first). */
+  async ready(): Promise<readonly ServiceEndpoint[]> {
+    await this.#ready;
+    return this.#feed.list;
   }
 
   /** The current list (frozen), sorted by key; empty until the first list is in. */
   getServices(): readonly ServiceEndpoint[] {
-    return this.#list;
+    return this.#feed.list;
   }
 
   /**
@@ -116,10 +127,7 @@ export class EtcdDiscovery implements ServiceDiscovery {
    * behind gets only the latest list. Ends when `signal` aborts, on `return()`, or on `close()`.
    */
   watch(signal?: AbortSignal): AsyncIterableIterator<readonly ServiceEndpoint[], undefined> {
-    if (this.#closing.signal.aborted || signal?.aborted) return DiscoveryWatcher.ended();
-    const watcher = new DiscoveryWatcher(signal, (ended) => this.#watchers.delete(ended));
-    this.#watchers.add(watcher);
-    return watcher;
+    return this.#feed.watch(signal);
   }
 
   /**
@@ -146,7 +154,7 @@ export class EtcdDiscovery implements ServiceDiscovery {
   async close(): Promise<void> {
     if (!this.#closing.signal.aborted) {
       this.#closing.abort();
-      for (const watcher of [...this.#watchers]) watcher.end();
+      this.#feed.close();
       this.#settleReady(new Error('EtcdDiscovery closed before its first list'));
       await this.#loop;
       this.#shared.release();
@@ -178,10 +186,11 @@ export class EtcdDiscovery implements ServiceDiscovery {
       this.#connected = false;
       if (watcher !== undefined) await watcher.cancel().catch(() => {});
       if (closing.aborted) return;
+      this.#feed.outage();
       const delayMs = this.#backoff.fail();
       const failures = this.#backoff.attempts;
       this.#logger.warn(
-        `rpcx: etcd discovery of ${this.servicePath}: ${error.message}; keeping the last ${this.#list.length} servers, trying again in ${delayMs} ms`,
+        `rpcx: etcd discovery of ${this.servicePath}: ${error.message}; keeping the last ${this.#feed.list.length} servers, trying again in ${delayMs} ms`,
         { servicePath: this.servicePath, failures, delayMs, error },
       );
       try {
@@ -290,27 +299,17 @@ export class EtcdDiscovery implements ServiceDiscovery {
     if (changed) this.#publish();
   }
 
-  /** Rebuilds the list from the entries; reports it to the watchers if it differs. */
+  /** The entries as a list, to the feed (which reports it if it differs). */
   #publish(): void {
     const filter = this.#options.filter;
     const list: ServiceEndpoint[] = [];
-    for (const key of [...this.#entries.keys()].sort()) {
+    for (const [key, metadata] of this.#entries) {
       if (key === '') continue; // `<basePath>/<servicePath>/` itself is no server
-      const endpoint = Object.freeze({ key, metadata: this.#entries.get(key)! });
+      const endpoint = { key, metadata };
       if (filter === undefined || filter(endpoint)) list.push(endpoint);
     }
-    if (sameList(list, this.#list)) return;
-    this.#list = Object.freeze(list);
-    for (const watcher of this.#watchers) watcher.offer(this.#list);
+    this.#feed.publish(list);
   }
-}
-
-function sameList(a: readonly ServiceEndpoint[], b: readonly ServiceEndpoint[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.key !== b[i]!.key || a[i]!.metadata !== b[i]!.metadata) return false;
-  }
-  return true;
 }
 
 /** Waits `ms`, or less if `signal` aborts. */

@@ -7,7 +7,8 @@
  *    serving.
  * 2. etcd back with its data: the watch resumes — a server added after the restart shows up and
  *    gets calls.
- * 3. etcd back without its data (wiped): the servers' plugins find their lease gone and register
+ * 3. etcd back without its data (wiped): the discovery does not believe the empty etcd (core's
+ *    outage grace), so calls keep flowing; the servers' plugins find their lease gone and register
  *    again; the discovery follows.
  *
  * The calls made and failed in each phase are printed.
@@ -76,7 +77,7 @@ test('etcd stopped, restarted, wiped: calls flow throughout, watch and registrat
       basePath: BASE,
       ttlSeconds: TTL_SECONDS,
       updateIntervalMs: 500,
-      retry: RETRY,
+      backoff: RETRY,
       onRetry: (event) => pluginRetries.push(event),
     });
     closing.push(() => server.close());
@@ -92,7 +93,7 @@ test('etcd stopped, restarted, wiped: calls flow throughout, watch and registrat
     basePath: BASE,
     servicePath: path,
     requestTimeoutMs: 2_000,
-    retry: RETRY,
+    backoff: RETRY,
     onRetry: (event) => retries.push(event),
   });
   closing.push(() => discovery.close());
@@ -169,7 +170,12 @@ test('etcd stopped, restarted, wiped: calls flow throughout, watch and registrat
   mark = { made: calling.tally.made, failed: calling.tally.failed };
   const wipedAt = Date.now();
   const attemptsBeforeWipe = discovery.attempts;
-  await etcd.restart({ freshData: true });
+  const listed: number[] = [];
+  const following = new AbortController();
+  void (async () => {
+    for await (const list of discovery.watch(following.signal)) listed.push(list.length);
+  })();
+  await etcd.restart({ wipe: true });
   const admin = createEtcdClient({ endpoints: etcd.endpoints });
   closing.push(() => admin.close());
   const nodes = async () =>
@@ -220,19 +226,23 @@ test('etcd stopped, restarted, wiped: calls flow throughout, watch and registrat
     errors: calling.tally.errors,
   });
   const wiped = since(calling.tally, mark);
+  following.abort();
   await calling.stop();
 
   console.log(
     [
       `[etcd outage] etcd stopped ${downMs} ms: calls=${outage.made} failed=${outage.failed}; discovery attempts=${attempts}, waits=${delays.join(',')} ms`,
       `[etcd outage] until the watch resumed: calls=${restart.made} failed=${restart.failed}; after the restart (server b added): calls=${afterRestart.made} failed=${afterRestart.failed}`,
-      `[etcd outage] etcd wiped, servers registered again after ${reregisteredMs} ms: calls=${wiped.made} failed=${wiped.failed} (an emptied registry lists no server until they are back)`,
+      `[etcd outage] etcd wiped, servers registered again after ${reregisteredMs} ms: calls=${wiped.made} failed=${wiped.failed}; lists seen meanwhile: ${listed.join(',')} servers`,
       `[etcd outage] plugin retries=${pluginRetries.length}; discovery range calls=${counts.ranges}, most at once=${counts.maxInFlight}`,
     ].join('\n'),
   );
   expect(outage.failed).toBe(0);
   expect(restart.failed).toBe(0);
   expect(afterRestart.failed).toBe(0);
+  // The emptied etcd was never believed: no empty list, no failed call.
+  expect(listed).not.toContain(0);
+  expect(wiped.failed).toBe(0);
   expect(counts.maxInFlight).toBe(1);
   expect(pluginRetries.length).toBeGreaterThan(0);
 });

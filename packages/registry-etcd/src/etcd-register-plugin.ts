@@ -22,7 +22,7 @@
  *
  * When etcd cannot be reached the server keeps serving: registrations are kept and written once
  * etcd answers again — one attempt at a time, after a jittered delay that doubles up to
- * `retry.maxDelayMs`; a lease that expired meanwhile is replaced and every key written anew.
+ * `backoff.maxDelayMs`; a lease that expired meanwhile is replaced and every key written anew.
  * `register`, `unregister` and `start` wait for one attempt at most (each etcd request is bounded
  * by `requestTimeoutMs`), never for etcd to come back.
  *
@@ -31,8 +31,15 @@
  * only at the next `Register`); a refresh that changes nothing writes nothing (Go writes every
  * node back every tick); `stop()` revokes the lease (Go leaves the markers to the TTL).
  */
-import type { Logger, RegistryPlugin } from '@rpcx/core';
-import { asError, Backoff, type BackoffOptions, silentLogger } from '@rpcx/core';
+import type { Logger, RegistryMetricsSource, RegistryPlugin } from '@rpcx/core';
+import {
+  asError,
+  Backoff,
+  type BackoffOptions,
+  mergeMetadata,
+  registryMetricsValues,
+  silentLogger,
+} from '@rpcx/core';
 import {
   EtcdLeaseInvalidError,
   type IDuplexStream,
@@ -41,9 +48,7 @@ import {
 } from 'etcd3';
 import { bounded, type EtcdConnectionOptions, SharedClient } from './etcd-client.js';
 import type { EtcdRetryEvent } from './etcd-discovery.js';
-import { mergeMetadata } from './go-values.js';
 import { etcdNodeKey, etcdServiceKey } from './keys.js';
-import type { RegistryMetricsSource } from './registry-meters.js';
 
 /** Waits between attempts to reach etcd: 250 ms, doubling, at most 10 s, ±20 %. */
 const RETRY_DEFAULTS: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 10_000 };
@@ -61,10 +66,13 @@ export interface EtcdRegisterPluginOptions extends EtcdConnectionOptions {
   ttlSeconds?: number;
   /** How often each node is read back (re-created if gone, metrics merged); 0 = never. Default 10 000 ms. */
   updateIntervalMs?: number;
-  /** Rates written as `calls` / `connections` at each refresh, `%.2f` (Go's `Metrics`). */
+  /**
+   * Rates written as `calls` / `connections` into every node at each refresh (Go's `Metrics`,
+   * spec §6.9): e.g. a `RegistryMeters` of @rpcx/core, also given to the server as a plugin.
+   */
   metrics?: RegistryMetricsSource;
   /** Waits between failed attempts to reach etcd. Default 250 ms doubling to 10 s, ±20 %. */
-  retry?: BackoffOptions;
+  backoff?: BackoffOptions;
   /** Told when etcd cannot be reached (warn) and when it can again (info). Default silent. */
   logger?: Logger;
   /** Called after each failed attempt, before its wait: for monitoring. */
@@ -143,7 +151,7 @@ export class EtcdRegisterPlugin implements RegistryPlugin {
     this.#ttlSeconds = ttlSeconds;
     this.#updateIntervalMs = updateIntervalMs;
     this.#logger = options.logger ?? silentLogger;
-    this.#backoff = new Backoff({ ...RETRY_DEFAULTS, ...options.retry });
+    this.#backoff = new Backoff({ ...RETRY_DEFAULTS, ...options.backoff });
     this.#shared = SharedClient.from(options, 'EtcdRegisterPlugin');
   }
 
@@ -365,6 +373,7 @@ export class EtcdRegisterPlugin implements RegistryPlugin {
   /** Go's refresh tick: each node read back; re-created if gone, metrics merged, lease re-attached. */
   async #refresh(): Promise<void> {
     const metrics = this.#options.metrics;
+    const extra = metrics === undefined ? undefined : registryMetricsValues(metrics);
     for (const [path, registration] of [...this.#services]) {
       if (this.#written.get(path) !== registration.version) continue; // written next pass
       const key = this.#nodeKey(path);
@@ -376,14 +385,7 @@ export class EtcdRegisterPlugin implements RegistryPlugin {
         continue;
       }
       const current = kv.value.toString();
-      let value = current;
-      if (metrics !== undefined) {
-        const extra = {
-          calls: metrics.calls().toFixed(2),
-          connections: metrics.connections().toFixed(2),
-        };
-        value = mergeMetadata(current, extra) ?? current;
-      }
+      const value = extra === undefined ? current : (mergeMetadata(current, extra) ?? current);
       // A hand edit put without the lease (etcdctl put) detaches the key: attach it again.
       if (value !== current || kv.lease !== this.#lease) await this.#put(key, value);
     }

@@ -14,6 +14,4 @@ export {
   EtcdRegisterPlugin,
   type EtcdRegisterPluginOptions,
 } from './etcd-register-plugin.js';
-export { encodeGoValues, mergeMetadata } from './go-values.js';
 export { etcdNodeKey, etcdServiceKey, etcdServicePrefix } from './keys.js';
-export { RegistryMeters, type RegistryMetricsSource } from './registry-meters.js';

@@ -20,12 +20,13 @@
  * keeps the last list and is retried with jittered, capped backoff, one attempt at a time (Go
  * empties the list on its next successful browse and retries only at the interval). A browse
  * that was sent but answered by nobody is an empty list, as in Go: on mDNS that is what "no
- * servers" looks like.
+ * servers" looks like — except right after failed browses, where it is not believed until an
+ * instance answers again or `outageGraceMs` has passed (the rule of every registry package,
+ * core's `EndpointFeed`: the answers of a network that just came back may be lost).
  */
-import type { Logger, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
-import { DiscoveryWatcher, messageOf, silentLogger } from '@rpcx/core';
+import type { BackoffOptions, Logger, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
+import { Backoff, EndpointFeed, messageOf, silentLogger } from '@rpcx/core';
 import {
-  backoffDelay,
   type DnsPacket,
   type DnsRecord,
   MdnsSocket,
@@ -48,8 +49,13 @@ export interface MdnsDiscoveryOptions {
   socket?: MdnsSocketOptions;
   /** Keep an endpoint only if this returns true (Go's `SetFilter`). */
   filter?: (endpoint: ServiceEndpoint) => boolean;
-  /** Backoff after a failed browse: first wait about `minMs`, doubling to `maxMs` (jittered). */
-  retry?: { minMs?: number; maxMs?: number };
+  /** Waits after failed browses. Default 500 ms doubling to 30 s, ±20 %. */
+  backoff?: BackoffOptions;
+  /**
+   * After failed browses, how long an empty list is not believed while the last one was not
+   * empty (ms). Default 20 000; 0 believes it at once.
+   */
+  outageGraceMs?: number;
   logger?: Logger;
 }
 
@@ -66,8 +72,7 @@ export interface MdnsDiscoveryStats {
 
 const DEFAULT_BROWSE_TIMEOUT_MS = 1_000;
 const DEFAULT_WATCH_INTERVAL_MS = 10_000;
-const DEFAULT_RETRY_MIN_MS = 500;
-const DEFAULT_RETRY_MAX_MS = 30_000;
+const BACKOFF_DEFAULTS: BackoffOptions = { initialDelayMs: 500, maxDelayMs: 30_000 };
 
 export class MdnsDiscovery implements ServiceDiscovery {
   readonly servicePath: string;
@@ -76,20 +81,20 @@ export class MdnsDiscovery implements ServiceDiscovery {
   readonly #browseTimeoutMs: number;
   readonly #watchIntervalMs: number;
   readonly #logger: Logger;
+  readonly #backoff: Backoff;
+  readonly #feed: EndpointFeed;
 
-  #endpoints: readonly ServiceEndpoint[] = Object.freeze([]);
   /** Instance name (normalized) → its services, from the latest TXT record heard. */
   readonly #instances = new Map<string, ServiceMeta[]>();
   /** The instances heard during the browse now running. */
   #round: Set<string> | undefined;
-  readonly #watchers = new Set<DiscoveryWatcher>();
 
   #socket: MdnsSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
   #closed = false;
   #firstBrowse: Promise<void>;
-  #stats = { browses: 0, failures: 0, consecutiveFailures: 0, socketsOpened: 0 };
+  #stats = { browses: 0, failures: 0, socketsOpened: 0 };
 
   /** Starts browsing at once; `ready()` resolves when the first browse is over. */
   constructor(servicePath: string, options: MdnsDiscoveryOptions = {}) {
@@ -103,17 +108,24 @@ export class MdnsDiscovery implements ServiceDiscovery {
     this.#browseTimeoutMs = positive(options.browseTimeoutMs, DEFAULT_BROWSE_TIMEOUT_MS);
     this.#watchIntervalMs = positive(options.watchIntervalMs, DEFAULT_WATCH_INTERVAL_MS);
     this.#logger = options.logger ?? silentLogger;
+    this.#backoff = new Backoff({ ...BACKOFF_DEFAULTS, ...options.backoff });
+    this.#feed = new EndpointFeed({
+      outageGraceMs: options.outageGraceMs,
+      logger: this.#logger,
+      name: `mdns discovery of ${servicePath}`,
+    });
     this.#firstBrowse = this.#browseAndSchedule();
   }
 
-  /** Resolves when the first browse is over (whether or not anything answered). */
-  ready(): Promise<void> {
-    return this.#firstBrowse;
+  /** Resolves with the list once the first browse is over (whether or not anything answered). */
+  async ready(): Promise<readonly ServiceEndpoint[]> {
+    await this.#firstBrowse;
+    return this.#feed.list;
   }
 
   /** The current list (frozen), sorted by key. */
   getServices(): readonly ServiceEndpoint[] {
-    return this.#endpoints;
+    return this.#feed.list;
   }
 
   /**
@@ -121,10 +133,7 @@ export class MdnsDiscovery implements ServiceDiscovery {
    * latest list. Ends when `signal` aborts, on `return()`, or on `close()`.
    */
   watch(signal?: AbortSignal): AsyncIterableIterator<readonly ServiceEndpoint[], undefined> {
-    if (this.#closed || signal?.aborted) return DiscoveryWatcher.ended();
-    const watcher = new DiscoveryWatcher(signal, (ended) => this.#watchers.delete(ended));
-    this.#watchers.add(watcher);
-    return watcher;
+    return this.#feed.watch(signal);
   }
 
   /** A new discovery of `servicePath` with the same options (its own socket and browses). */
@@ -133,7 +142,7 @@ export class MdnsDiscovery implements ServiceDiscovery {
   }
 
   stats(): MdnsDiscoveryStats {
-    return { ...this.#stats };
+    return { ...this.#stats, consecutiveFailures: this.#backoff.attempts };
   }
 
   /** Stops browsing, closes the socket and ends every watcher. Idempotent. */
@@ -142,7 +151,7 @@ export class MdnsDiscovery implements ServiceDiscovery {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#wake?.();
-    for (const watcher of [...this.#watchers]) watcher.end();
+    this.#feed.close();
     const socket = this.#socket;
     this.#socket = undefined;
     await socket?.close();
@@ -158,17 +167,12 @@ export class MdnsDiscovery implements ServiceDiscovery {
     if (this.#closed) return;
     let delay: number;
     if (ok) {
-      this.#stats.consecutiveFailures = 0;
+      this.#backoff.reset();
       delay = Math.max(0, this.#watchIntervalMs - (Date.now() - started));
     } else {
       this.#stats.failures++;
-      this.#stats.consecutiveFailures++;
-      const retry = this.#options.retry ?? {};
-      delay = backoffDelay(
-        this.#stats.consecutiveFailures,
-        positive(retry.minMs, DEFAULT_RETRY_MIN_MS),
-        positive(retry.maxMs, DEFAULT_RETRY_MAX_MS),
-      );
+      this.#feed.outage();
+      delay = this.#backoff.fail();
     }
     this.#timer = setTimeout(() => void this.#browseAndSchedule(), delay);
   }
@@ -275,7 +279,7 @@ export class MdnsDiscovery implements ServiceDiscovery {
     if (changed) this.#publish();
   }
 
-  /** Recomputes the list; tells the watchers if it changed. */
+  /** The instances' elements of this service, to the feed (which tells watchers of a change). */
   #publish(): void {
     if (this.#closed) return;
     const byKey = new Map<string, ServiceEndpoint>();
@@ -284,22 +288,13 @@ export class MdnsDiscovery implements ServiceDiscovery {
       for (const meta of this.#instances.get(name)!) {
         if (meta.service !== this.servicePath || meta.serviceAddress === '') continue;
         if (byKey.has(meta.serviceAddress)) continue;
-        const endpoint = Object.freeze({ key: meta.serviceAddress, metadata: meta.meta });
+        const endpoint = { key: meta.serviceAddress, metadata: meta.meta };
         if (filter !== undefined && !filter(endpoint)) continue;
         byKey.set(endpoint.key, endpoint);
       }
     }
-    const list = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    if (sameList(list, this.#endpoints)) return;
-    this.#endpoints = Object.freeze(list);
-    for (const watcher of this.#watchers) watcher.offer(this.#endpoints);
+    this.#feed.publish(byKey.values());
   }
-}
-
-function sameList(a: readonly ServiceEndpoint[], b: readonly ServiceEndpoint[]): boolean {
-  return (
-    a.length === b.length && a.every((e, i) => e.key === b[i]!.key && e.metadata === b[i]!.metadata)
-  );
 }
 
 function positive(value: number | undefined, fallback: number): number {

@@ -11,6 +11,9 @@
  * enumeration) with one instance whose TXT string is Go's: the URL-escaped JSON array of
  * `{service, meta, service_address}`. It announces on every change (and once more a second
  * later) and says goodbye (TTL 0) for what it no longer serves, on `unregister` and `stop`.
+ * With a `metrics` source, every `updateIntervalMs` the rates are merged as `calls` /
+ * `connections` into each element's `meta` (re-encoded as Go's `url.Values.Encode`, spec §6.9)
+ * and the TXT announced again, as Go's refresh loop does.
  *
  * Differences from Go, on purpose (Go's behaviour in brackets):
  * - The instance name is `<host>-<port>` [the host name, so two servers of one host collide and
@@ -25,14 +28,15 @@
  *   `UpdateInterval` is 0 and panics if nothing was registered].
  * - A socket that fails, or announcements that cannot be sent (network down), are retried with
  *   jittered, capped backoff until they go out; the server keeps serving meanwhile.
- * No `calls`/`connections` metrics are written into the metadata (Go does with `Metrics` set).
+ * - The refresh announces only a TXT that changed, and runs only with `metrics` [Go's rewrites
+ *   and announces the TXT every `UpdateInterval`, with or without `Metrics`]. An element that
+ *   would outgrow its 255-byte string with the rates merged in is announced without them.
  */
 import { networkInterfaces, hostname as osHostname } from 'node:os';
-import type { Logger, RegistryPlugin } from '@rpcx/core';
-import { messageOf, silentLogger } from '@rpcx/core';
+import type { BackoffOptions, Logger, RegistryMetricsSource, RegistryPlugin } from '@rpcx/core';
+import { Backoff, mergeMetadata, messageOf, registryMetricsValues, silentLogger } from '@rpcx/core';
 import { RPCX_SERVICE_TYPE } from './mdns-discovery.js';
 import {
-  backoffDelay,
   type DnsPacket,
   type DnsQuestion,
   type DnsRecord,
@@ -64,8 +68,16 @@ export interface MdnsRegisterPluginOptions {
   ttlSeconds?: number;
   /** The multicast socket (see `MdnsSocketOptions`). */
   socket?: MdnsSocketOptions;
-  /** Backoff for a failed socket or announcement: about `minMs` first, doubling to `maxMs`. */
-  retry?: { minMs?: number; maxMs?: number };
+  /**
+   * Rates written as `calls` / `connections` into every TXT element at each refresh (Go's
+   * `Metrics`, spec §6.9): e.g. a `RegistryMeters` of @rpcx/core, also given to the server as a
+   * plugin.
+   */
+  metrics?: RegistryMetricsSource;
+  /** With `metrics`, how often the rates are merged in and a changed TXT announced (ms); 0 = never. Default 10 000. */
+  updateIntervalMs?: number;
+  /** Waits after a failed socket or announcement. Default 500 ms doubling to 30 s, ±20 %. */
+  backoff?: BackoffOptions;
   logger?: Logger;
 }
 
@@ -80,8 +92,8 @@ export interface MdnsRegisterPluginStats {
 }
 
 const DEFAULT_TTL_SECONDS = 120;
-const DEFAULT_RETRY_MIN_MS = 500;
-const DEFAULT_RETRY_MAX_MS = 30_000;
+const DEFAULT_UPDATE_INTERVAL_MS = 10_000;
+const BACKOFF_DEFAULTS: BackoffOptions = { initialDelayMs: 500, maxDelayMs: 30_000 };
 /** RFC 6762 §8.3: a second announcement one second after the first. */
 const REPEAT_ANNOUNCEMENT_MS = 1_000;
 const MAX_LABEL_BYTES = 63;
@@ -101,13 +113,17 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
   readonly #serviceName: string;
   readonly #typeEnumName: string;
   readonly #ttl: number;
+  readonly #updateIntervalMs: number;
+  readonly #backoff: Backoff;
 
   #serviceAddress: string | undefined;
   #hostName = '';
   #addresses: string[] = [];
   #instanceBase = '';
-  /** Registered services, in registration order. */
+  /** Registered services, in registration order, with their metadata as registered. */
   readonly #services: ServiceMeta[] = [];
+  /** With `metrics`: `calls` / `connections` of the last refresh, merged into what is announced. */
+  #rates: Readonly<Record<string, string>> | undefined;
   /** What is announced now. */
   #instances: Instance[] = [];
   /** Instances that went away and still need a goodbye (sent with the next announcement). */
@@ -117,7 +133,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
   #opening: Promise<MdnsSocket> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #repeatTimer: NodeJS.Timeout | undefined;
-  #consecutiveFailures = 0;
+  #refreshTimer: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
   #stats = { announcements: 0, failures: 0, answered: 0, socketsOpened: 0 };
@@ -129,6 +145,13 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
     this.#serviceName = `${RPCX_SERVICE_TYPE}.${this.#domain}`;
     this.#typeEnumName = `_services._dns-sd._udp.${this.#domain}`;
     this.#ttl = Math.max(1, Math.round(options.ttlSeconds ?? DEFAULT_TTL_SECONDS));
+    this.#updateIntervalMs = options.updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS;
+    if (!(this.#updateIntervalMs >= 0)) {
+      throw new RangeError(
+        `MdnsRegisterPlugin: updateIntervalMs must be ≥ 0, got ${this.#updateIntervalMs}`,
+      );
+    }
+    this.#backoff = new Backoff({ ...BACKOFF_DEFAULTS, ...options.backoff });
     if (options.serviceAddress !== undefined) this.#setAddress(options.serviceAddress);
   }
 
@@ -154,6 +177,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
     }
     if (this.#started) return;
     this.#started = true;
+    this.#startRefresh();
     await this.#announce();
   }
 
@@ -182,6 +206,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
     if (at >= 0) this.#services[at] = element;
     else this.#services.push(element);
     this.#started = true;
+    this.#startRefresh();
     this.#relayout();
     await this.#announce();
   }
@@ -201,6 +226,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#repeatTimer);
+    clearInterval(this.#refreshTimer);
     this.#goodbyes.push(...this.#instances);
     this.#instances = [];
     const socket = this.#socket ?? (await this.#opening?.catch(() => undefined));
@@ -237,7 +263,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
   #relayout(): void {
     const chunks: ServiceMeta[][] = [];
     let current: ServiceMeta[] = [];
-    for (const service of this.#services) {
+    for (const service of this.#services.map((s) => this.#withRates(s))) {
       const candidate = [...current, service];
       if (
         current.length > 0 &&
@@ -258,6 +284,32 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
       ...this.#instances.filter((instance) => !kept.has(instance.name)),
     ];
     this.#instances = next;
+  }
+
+  /** `service` as announced: the last rates merged into its meta, if it still fits a string. */
+  #withRates(service: ServiceMeta): ServiceMeta {
+    if (this.#rates === undefined) return service;
+    const meta = mergeMetadata(service.meta, this.#rates);
+    if (meta === undefined) return service;
+    const merged = { ...service, meta };
+    const size = Buffer.byteLength(encodeServicesTxt([merged]));
+    return size <= MAX_TXT_STRING_BYTES ? merged : service;
+  }
+
+  /** With `metrics`, Go's refresh tick every `updateIntervalMs` (one timer per plugin). */
+  #startRefresh(): void {
+    const metrics = this.#options.metrics;
+    if (metrics === undefined || this.#updateIntervalMs === 0) return;
+    if (this.#refreshTimer !== undefined) return;
+    this.#refreshTimer = setInterval(() => {
+      if (this.#stopped) return;
+      this.#rates = registryMetricsValues(metrics);
+      const before = this.#instances;
+      this.#relayout();
+      if (sameInstances(before, this.#instances) && this.#goodbyes.length === 0) return;
+      void this.#announce();
+    }, this.#updateIntervalMs);
+    this.#refreshTimer.unref?.();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -312,7 +364,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
       await socket.respond(this.#announcement());
       this.#goodbyes = this.#goodbyes.filter((instance) => !goodbyes.includes(instance));
       this.#stats.announcements++;
-      this.#consecutiveFailures = 0;
+      this.#backoff.reset();
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
       if (this.#instances.length > 0) {
@@ -349,13 +401,7 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
   /** One retry pending at a time, after a jittered, growing wait. */
   #scheduleRetry(): void {
     if (this.#stopped || this.#retryTimer !== undefined) return;
-    this.#consecutiveFailures++;
-    const retry = this.#options.retry ?? {};
-    const delay = backoffDelay(
-      this.#consecutiveFailures,
-      retry.minMs ?? DEFAULT_RETRY_MIN_MS,
-      retry.maxMs ?? DEFAULT_RETRY_MAX_MS,
-    );
+    const delay = this.#backoff.fail();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.#announce();
@@ -462,6 +508,11 @@ export class MdnsRegisterPlugin implements RegistryPlugin {
       (error) => this.#logger.debug(`rpcx mdns: answer not sent: ${messageOf(error)}`),
     );
   }
+}
+
+/** The same instances with the same TXT strings: nothing to announce. */
+function sameInstances(a: readonly Instance[], b: readonly Instance[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.txt === b[i]!.txt);
 }
 
 function answersType(record: DnsRecord, type: string): boolean {

@@ -1,7 +1,8 @@
 /**
  * @rpcx/registry-mdns against real multicast, inside a network namespace of the test's own: the
  * registry contract of @rpcx/testing, then mDNS's own behaviours (network outage, operator
- * edits reaching XClients within a second, goodbyes, the 255-byte TXT limit).
+ * edits reaching XClients within a second, goodbyes, calls/connections metrics, the 255-byte TXT
+ * limit).
  *
  * Every mDNS socket lives in the agent (test-support/netns-agent.ts), a child started with
  * `unshare --net --mount` whose only interface is `lo`; it refuses to run elsewhere
@@ -16,6 +17,7 @@ import type { RegistryPlugin, ServiceDiscovery } from '@rpcx/core';
 import { Server } from '@rpcx/server';
 import { describeRegistryContract, netnsUnavailable } from '@rpcx/testing';
 import { MdnsAgent, type RemoteDiscovery } from './test-support/netns-registry.js';
+import { encodeServicesTxt, MAX_TXT_STRING_BYTES } from './txt-record.js';
 
 jest.setTimeout(60_000);
 
@@ -242,6 +244,60 @@ describe('mdns: beyond the contract', () => {
     const ms = await eventually(() => keys(discovery).length === 0, 1_000, 'gone after goodbye');
     await gone;
     console.log(`[registry mdns] goodbye seen after ${ms} ms`);
+  });
+
+  test('with metrics, each refresh announces calls/connections in the TXT meta, as Go formats them; an element they would push over 255 bytes goes without', async () => {
+    const path = pathOf('Metered');
+    const wide = `${path}Wide`;
+    // A server in the namespace counting its calls and connections (RegistryMeters), refreshing
+    // every 200 ms.
+    const { handle, address } = await agent.request<{ handle: number; address: string }>(
+      'ts.server',
+      { path, id: 'm1', metadata: 'weight=3', metrics: true, updateIntervalMs: 200 },
+    );
+    closing.push(() => agent.request('ts.server.stop', { handle }));
+    // The longest metadata whose element still fits a DNS string alone; with the rates it would not.
+    const fits = (meta: string) =>
+      Buffer.byteLength(encodeServicesTxt([{ service: wide, meta, serviceAddress: address }])) <=
+      MAX_TXT_STRING_BYTES;
+    let long = 'x=';
+    while (fits(`${long}y`)) long += 'y';
+    await agent.request('ts.server.register', { handle, path: wide, id: 'm1', metadata: long });
+    const discovery = discover(path);
+    const wideDiscovery = discover(wide);
+    await eventually(
+      () => keys(discovery).join() === address && keys(wideDiscovery).join() === address,
+      4_000,
+      'both services listed',
+    );
+
+    const run = await agent.request<{ calls: number; failed: number }>('ts.calls', {
+      path,
+      calls: 5,
+    });
+    expect(run.failed).toBe(0);
+    const metered = /^calls=(\d+\.\d\d)&connections=(\d+\.\d\d)&weight=3$/;
+    const ratesMs = await eventually(
+      () => {
+        const rates = metered.exec(discovery.getServices()[0]?.metadata ?? '');
+        return rates !== null && Number(rates[1]) > 0 && Number(rates[2]) > 0;
+      },
+      4_000,
+      'calls and connections (> 0, %.2f, keys sorted) in the announced metadata',
+    );
+
+    // The wide element, laid out with the rates by the same refreshes, is announced as
+    // registered, intact: checked after a browse that began after the rates were seen.
+    const browses = (await wideDiscovery.stats()).browses;
+    for (let giveUp = Date.now() + 4_000; (await wideDiscovery.stats()).browses < browses + 2; ) {
+      if (Date.now() > giveUp) throw new Error('the wide discovery browsed no more');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(wideDiscovery.getServices()).toEqual([{ key: address, metadata: long }]);
+    expect(
+      (await agent.request<{ failures: number }>('ts.server.stats', { handle })).failures,
+    ).toBe(0);
+    console.log(`[registry mdns] calls/connections announced ${ratesMs} ms after the calls`);
   });
 
   test('services over the 255-byte TXT string go to several instances, all found', async () => {

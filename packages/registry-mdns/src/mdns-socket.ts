@@ -174,9 +174,3 @@ export class MdnsSocket {
 export function normalizeName(name: string): string {
   return name.replace(/\.$/, '').toLowerCase();
 }
-
-/** Jittered exponential backoff: the `attempt`-th wait (1-based), between half and all of it. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}

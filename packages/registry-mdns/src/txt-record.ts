@@ -5,6 +5,7 @@
  * left out. Encoding here is byte-for-byte what Go writes; decoding accepts what Go's
  * `url.QueryUnescape` + `json.Unmarshal` accept.
  */
+import { queryEscape } from '@rpcx/core';
 
 /** One element of the TXT array: a service path one server serves. */
 export interface ServiceMeta {
@@ -35,7 +36,7 @@ export function marshalServices(services: readonly ServiceMeta[]): string {
 
 /** The TXT string for `services`, as Go writes it. */
 export function encodeServicesTxt(services: readonly ServiceMeta[]): string {
-  return goQueryEscape(marshalServices(services));
+  return queryEscape(marshalServices(services));
 }
 
 /**
@@ -77,20 +78,6 @@ function goJsonString(value: string): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
-}
-
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
-
-/** Go's `url.QueryEscape`: bytes of UTF-8, unreserved kept, space as `+`, the rest `%XX`. */
-export function goQueryEscape(value: string): string {
-  let out = '';
-  for (const byte of Buffer.from(value, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    if (byte < 0x80 && UNRESERVED.test(c)) out += c;
-    else if (c === ' ') out += '+';
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }
 
 /** Go's `url.QueryUnescape`: `+` is a space; a `%` not followed by two hex digits is an error. */

@@ -30,7 +30,7 @@ describeRegistryContract('zookeeper', {
     const server = await startZookeeper({ tickTimeMs: 200 });
     zk = server;
     const servers = [server.connectString];
-    const backoff = { initialMs: 50, maxMs: 500 };
+    const backoff = { initialDelayMs: 50, maxDelayMs: 500 };
     return {
       plugin: (serviceAddress) =>
         new ZookeeperRegisterPlugin({
@@ -70,7 +70,7 @@ describeRegistryContract('zookeeper', {
       },
       // The session timeout, plus up to a tick of ZooKeeper's expiry granularity and slack.
       expiryMs: SESSION_TIMEOUT_MS + 1_000,
-      restart: () => server.restart(),
+      restart: (options) => server.restart(options),
     };
   },
   async teardown() {

@@ -8,9 +8,9 @@
  *
  * Backoff: node-zookeeper-client reconnects by itself, one socket at a time, after a uniform
  * random pause of up to `spinDelay` once every server was tried. Its `findNextServer` is replaced
- * per client (the library version is pinned) with: one immediate try of each server, then pauses
- * of `d/2 + random·d/2` with `d = min(maxMs, initialMs·2^(n-1))`. `maxMs` is kept under a third of
- * the session timeout so a restarted ZooKeeper is reached before the session could expire.
+ * per client (the library version is pinned) with: one immediate try of each server, then the
+ * pauses of core's `Backoff` (jittered, doubling). `maxDelayMs` is kept under a third of the
+ * session timeout so a restarted ZooKeeper is reached before the session could expire.
  *
  * Where the library has no timer, each connection gets a watchdog (`#watchSocket`): a handshake
  * that gets no answer, and a session connection that hears nothing (not even its pings' answers)
@@ -18,15 +18,8 @@
  * connections before a session is established is asked again without our last seen zxid
  * (`#forgetZxid`): a wiped ensemble otherwise locks its old clients out for good.
  */
-import { asError, type Logger } from '@rpcx/core';
+import { asError, Backoff, type BackoffOptions, type Logger } from '@rpcx/core';
 import zookeeper from 'node-zookeeper-client';
-
-export interface BackoffOptions {
-  /** The first pause after every server was tried once (ms). Default 100. */
-  initialMs?: number;
-  /** The longest pause (ms). Default 5 000, and at most a third of the session timeout. */
-  maxMs?: number;
-}
 
 export interface ZkSessionOptions {
   connectString: string;
@@ -97,8 +90,9 @@ const REFUSED_LIMIT = 3;
 
 export class ZkSession {
   readonly #options: ZkSessionOptions;
-  readonly #initialMs: number;
-  readonly #maxMs: number;
+  readonly #backoff: Backoff;
+  /** The longest pause: also the library's own `spinDelay`. */
+  readonly #maxDelayMs: number;
   #client: Client | undefined;
   #connected = false;
   #sessionId: string | undefined;
@@ -119,11 +113,18 @@ export class ZkSession {
 
   constructor(options: ZkSessionOptions) {
     this.#options = options;
-    this.#initialMs = Math.max(1, options.backoff?.initialMs ?? 100);
-    this.#maxMs = Math.max(
-      this.#initialMs,
-      Math.min(options.backoff?.maxMs ?? 5_000, Math.floor(options.sessionTimeoutMs / 3)),
+    // The first pause after every server was tried once: 100 ms; the longest: 5 s, and at most a
+    // third of the session timeout.
+    const initialDelayMs = Math.max(1, options.backoff?.initialDelayMs ?? 100);
+    this.#maxDelayMs = Math.max(
+      initialDelayMs,
+      Math.min(options.backoff?.maxDelayMs ?? 5_000, Math.floor(options.sessionTimeoutMs / 3)),
     );
+    this.#backoff = new Backoff({
+      ...options.backoff,
+      initialDelayMs,
+      maxDelayMs: this.#maxDelayMs,
+    });
     this.#newClient();
   }
 
@@ -299,12 +300,13 @@ export class ZkSession {
   #newClient(): void {
     const client = zookeeper.createClient(this.#options.connectString, {
       sessionTimeout: this.#options.sessionTimeoutMs,
-      spinDelay: this.#maxMs,
+      spinDelay: this.#maxDelayMs,
       retries: 0,
     });
     this.#client = client;
     this.#failedInRow = 0;
     this.#refusedInRow = 0;
+    this.#backoff.reset();
     const manager = managerOf(client);
     if (manager !== undefined) this.#installBackoff(client, manager);
     else
@@ -319,7 +321,7 @@ export class ZkSession {
     manager.findNextServer = (callback) => {
       const servers = manager.servers.length;
       const failed = this.#failedInRow++;
-      const delay = failed < servers ? 0 : this.#backoffMs(failed - servers + 1);
+      const delay = failed < servers ? 0 : this.#backoff.fail();
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
         if (this.#closed || this.#client !== client) return;
@@ -394,11 +396,6 @@ export class ZkSession {
     this.#refusedInRow = 0;
   }
 
-  #backoffMs(step: number): number {
-    const ceiling = Math.min(this.#maxMs, this.#initialMs * 2 ** Math.min(step - 1, 30));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  }
-
   #replaceClient(old: Client): void {
     this.#connected = false;
     void closeClient(old, false);
@@ -416,6 +413,7 @@ export class ZkSession {
         if (socket !== undefined) this.#sessionSockets.add(socket);
         this.#failedInRow = 0;
         this.#refusedInRow = 0;
+        this.#backoff.reset();
         const id = client.getSessionId().toString('hex');
         const fresh = id !== this.#sessionId;
         this.#sessionId = id;

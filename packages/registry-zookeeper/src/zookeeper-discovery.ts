@@ -16,24 +16,22 @@
  * are watched (Go sees only membership changes); a watcher subscribes when `watch()` is called and
  * holds only the latest list it has not taken. While ZooKeeper is unreachable the last list stays
  * (calls keep going to the last known servers); the client reconnects with jittered, capped
- * backoff, one attempt at a time, re-reads the list and re-arms its watches. `clone()` shares the
- * ZooKeeper session (as Go shares its store); the last one closed closes it.
+ * backoff, one attempt at a time, re-reads the list and re-arms its watches. A ZooKeeper that
+ * comes back empty (it lost its data) is not believed until a server registers again or
+ * `outageGraceMs` has passed — the rule of every registry package (core's `EndpointFeed`; Go
+ * publishes the empty list). `clone()` shares the ZooKeeper session (as Go shares its store);
+ * the last one closed closes it.
  */
 import {
-  DiscoveryWatcher,
+  type BackoffOptions,
+  EndpointFeed,
   type Logger,
   type ServiceDiscovery,
   type ServiceEndpoint,
   silentLogger,
 } from '@rpcx/core';
 import { connectStringOf, segmentsOf, znodePath } from './zk-layout.js';
-import {
-  type BackoffOptions,
-  isZkError,
-  NO_NODE,
-  ZkSession,
-  type ZkWatcher,
-} from './zk-session.js';
+import { isZkError, NO_NODE, ZkSession, type ZkWatcher } from './zk-session.js';
 
 export interface ZookeeperDiscoveryOptions {
   /** ZooKeeper servers, `host:port` each (or one connection string `h1:p1,h2:p2`). */
@@ -46,13 +44,16 @@ export interface ZookeeperDiscoveryOptions {
   sessionTimeoutMs?: number;
   /** Reconnection pacing while ZooKeeper is unreachable. */
   backoff?: BackoffOptions;
+  /**
+   * After an outage, how long an empty list is not believed while the last one was not empty
+   * (ms). Default 20 000; 0 believes it at once.
+   */
+  outageGraceMs?: number;
   /** Keeps an endpoint iff it returns true (Go's `SetFilter`). */
   filter?: (endpoint: ServiceEndpoint) => boolean;
   /** Where connection losses and failures are told. Default: silent. */
   logger?: Logger;
 }
-
-const EMPTY: readonly ServiceEndpoint[] = Object.freeze([]);
 
 /** A session handed from `clone()` to the constructor (kept out of the public signature). */
 let sharedSession: ZkSession | undefined;
@@ -65,9 +66,8 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
   readonly #options: ZookeeperDiscoveryOptions;
   readonly #session: ZkSession;
   readonly #logger: Logger;
-  readonly #watchers = new Set<DiscoveryWatcher>();
+  readonly #feed: EndpointFeed;
   readonly #unsubscribe: () => void;
-  #endpoints: readonly ServiceEndpoint[] = EMPTY;
   #loaded = false;
   #loadWaiters: Array<() => void> = [];
   #closed = false;
@@ -89,6 +89,11 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
       ...segmentsOf(options.servicePath),
     ]);
     this.#logger = options.logger ?? silentLogger;
+    this.#feed = new EndpointFeed({
+      outageGraceMs: options.outageGraceMs,
+      logger: this.#logger,
+      name: `zookeeper discovery of ${this.path}`,
+    });
     this.#session =
       shared ??
       new ZkSession({
@@ -100,33 +105,31 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
       });
     // Every (re)connection re-reads the list: a new session lost its watches, and a resumed one
     // may have missed nothing, but reading is cheap and the watches are re-armed either way.
-    this.#unsubscribe = this.#session.onConnected(() => this.#refresh());
+    this.#unsubscribe = this.#session.onConnected(() => {
+      // Connected again after the first list: ZooKeeper was out of reach, maybe lost its data.
+      if (this.#loaded) this.#feed.outage();
+      this.#refresh();
+    });
     if (this.#session.connected) this.#refresh();
   }
 
   /** The current list (frozen): empty until the first read, then the last one read. */
   getServices(): readonly ServiceEndpoint[] {
-    return this.#endpoints;
+    return this.#feed.list;
   }
 
   /**
    * Resolves with the list once it has been read from ZooKeeper the first time (at once if it
-   * has been); rejects after `timeoutMs` (default 10 000) or when the discovery is closed first.
+   * has been); rejects when the discovery is closed first.
    */
-  ready(timeoutMs = 10_000): Promise<readonly ServiceEndpoint[]> {
-    if (this.#loaded) return Promise.resolve(this.#endpoints);
+  ready(): Promise<readonly ServiceEndpoint[]> {
+    if (this.#loaded) return Promise.resolve(this.#feed.list);
     if (this.#closed) return Promise.reject(new Error('ZookeeperDiscovery: closed'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#loadWaiters = this.#loadWaiters.filter((waiter) => waiter !== done);
-        reject(new Error(`ZookeeperDiscovery: ${this.path} not read within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        if (this.#loaded) resolve(this.#endpoints);
+      this.#loadWaiters.push(() => {
+        if (this.#loaded) resolve(this.#feed.list);
         else reject(new Error('ZookeeperDiscovery: closed'));
-      };
-      this.#loadWaiters.push(done);
+      });
     });
   }
 
@@ -135,10 +138,7 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
    * `signal` aborts, on `return()` (`break` in `for await`), or on `close()`.
    */
   watch(signal?: AbortSignal): AsyncIterableIterator<readonly ServiceEndpoint[], undefined> {
-    if (this.#closed || signal?.aborted) return DiscoveryWatcher.ended();
-    const watcher = new DiscoveryWatcher(signal, (ended) => this.#watchers.delete(ended));
-    this.#watchers.add(watcher);
-    return watcher;
+    return this.#feed.watch(signal);
   }
 
   /** The same ZooKeeper (and session), another service. */
@@ -173,7 +173,7 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
     this.#closed = true;
     this.#unsubscribe();
     clearTimeout(this.#retry);
-    for (const watcher of [...this.#watchers]) watcher.end();
+    this.#feed.close();
     for (const waiter of this.#loadWaiters.splice(0)) waiter();
     await this.#session.release();
   }
@@ -240,8 +240,7 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
       const filter = this.#options.filter;
       return read
         .filter((endpoint): endpoint is ServiceEndpoint => endpoint !== undefined)
-        .filter((endpoint) => filter === undefined || filter(endpoint))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        .filter((endpoint) => filter === undefined || filter(endpoint));
     } catch (error) {
       return this.#failed(error);
     }
@@ -255,6 +254,7 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
     this.#logger.warn(`rpcx ZookeeperDiscovery: cannot read ${this.path}; keeping the last list`, {
       error: (error as Error)?.message,
     });
+    this.#feed.outage();
     if (this.#session.connected && this.#retry === undefined) {
       this.#retry = setTimeout(() => {
         this.#retry = undefined;
@@ -268,18 +268,7 @@ export class ZookeeperDiscovery implements ServiceDiscovery {
   #publish(list: ServiceEndpoint[]): void {
     const first = !this.#loaded;
     this.#loaded = true;
-    if (!sameList(list, this.#endpoints)) {
-      const frozen = Object.freeze(list.map((endpoint) => Object.freeze({ ...endpoint })));
-      this.#endpoints = frozen;
-      for (const watcher of this.#watchers) watcher.offer(frozen);
-    }
+    this.#feed.publish(list);
     if (first) for (const waiter of this.#loadWaiters.splice(0)) waiter();
   }
-}
-
-function sameList(a: readonly ServiceEndpoint[], b: readonly ServiceEndpoint[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((endpoint, i) => endpoint.key === b[i]!.key && endpoint.metadata === b[i]!.metadata)
-  );
 }

@@ -26,31 +26,24 @@
  * sorted) and written back. `unregister` deletes the node; `stop` deletes them all and closes the
  * session.
  */
-import { asError, type Logger, type RegistryPlugin, silentLogger } from '@rpcx/core';
+import {
+  asError,
+  type BackoffOptions,
+  type Logger,
+  mergeMetadata,
+  type RegistryMetricsSource,
+  type RegistryPlugin,
+  registryMetricsValues,
+  silentLogger,
+} from '@rpcx/core';
 import {
   BASE_PATH_DATA,
   checkServiceAddress,
   connectStringOf,
-  mergedMetadata,
   segmentsOf,
   znodePath,
 } from './zk-layout.js';
-import {
-  BAD_VERSION,
-  type BackoffOptions,
-  isZkError,
-  NO_NODE,
-  NODE_EXISTS,
-  ZkSession,
-} from './zk-session.js';
-
-/** Rates (events per second, Go's `Meter.RateMean()`) the refresh loop writes into every node. */
-export interface ZookeeperMetricsSource {
-  /** Calls served per second (Go marks a meter `calls` in PreCall). */
-  calls(): number;
-  /** Connections accepted per second (Go marks `connections` in PostConnAccept). */
-  connections(): number;
-}
+import { BAD_VERSION, isZkError, NO_NODE, NODE_EXISTS, ZkSession } from './zk-session.js';
 
 export interface ZookeeperRegisterPluginOptions {
   /** ZooKeeper servers, `host:port` each (or one connection string `h1:p1,h2:p2`). */
@@ -74,8 +67,11 @@ export interface ZookeeperRegisterPluginOptions {
    * anyway and registers as soon as ZooKeeper is reachable.
    */
   startTimeoutMs?: number;
-  /** Writes `calls=<rate>&connections=<rate>` (`%.2f`) at each refresh, as Go's `Metrics`. */
-  metrics?: ZookeeperMetricsSource;
+  /**
+   * Rates written as `calls` / `connections` into every node at each refresh (Go's `Metrics`,
+   * spec §6.9): e.g. a `RegistryMeters` of @rpcx/core, also given to the server as a plugin.
+   */
+  metrics?: RegistryMetricsSource;
   /** Where connection losses and failed writes are told. Default: silent. */
   logger?: Logger;
 }
@@ -281,10 +277,7 @@ export class ZookeeperRegisterPlugin implements RegistryPlugin {
   /** Go's refresh tick (spec §6.4), for every registered service. */
   async #refresh(session: ZkSession): Promise<void> {
     const metrics = this.#options.metrics;
-    const extra: Record<string, string> =
-      metrics === undefined
-        ? {}
-        : { calls: metrics.calls().toFixed(2), connections: metrics.connections().toFixed(2) };
+    const extra = metrics === undefined ? {} : registryMetricsValues(metrics);
     for (const [servicePath, metadata] of [...this.#services]) {
       const node = this.nodePath(servicePath);
       let stored: { data: string; stat: { version: number; ephemeralOwner: string } };
@@ -297,7 +290,7 @@ export class ZookeeperRegisterPlugin implements RegistryPlugin {
         await this.#replaceNode(session, servicePath, metadata);
         continue;
       }
-      const value = mergedMetadata(stored.data, extra) ?? stored.data;
+      const value = mergeMetadata(stored.data, extra) ?? stored.data;
       if (stored.stat.ephemeralOwner !== session.sessionId) {
         // Left by an old session (ours, or another process at this address): it would vanish
         // when that session ends. Ours from now on, with the value it holds.

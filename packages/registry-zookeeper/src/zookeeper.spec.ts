@@ -16,7 +16,7 @@ import {
 import { connectRaw, type RawZookeeper } from './test-support/raw-zookeeper.js';
 
 const SESSION_TIMEOUT_MS = 2_000;
-const BACKOFF = { initialMs: 50, maxMs: 500 };
+const BACKOFF = { initialDelayMs: 50, maxDelayMs: 500 };
 const REGISTRANT = join(__dirname, 'test-support', 'registrant.ts');
 const NO_OWNER = '0000000000000000';
 
@@ -400,7 +400,10 @@ describe('ZooKeeper outage', () => {
     // its start: 4 s (the most tickTime 200 allows) leaves room for a slow start on a busy machine.
     const longer = { sessionTimeoutMs: 4_000 };
     const a = await startServer('a', path, '', longer);
-    const discovery = discoveryOf(path, { ...longer, backoff: { initialMs: 100, maxMs: 400 } });
+    const discovery = discoveryOf(path, {
+      ...longer,
+      backoff: { initialDelayMs: 100, maxDelayMs: 400 },
+    });
     const xclient = xclientOf(path, discovery);
     await eventually(
       () => keysOf(xclient.servers).join(),

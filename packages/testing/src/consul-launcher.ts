@@ -6,6 +6,7 @@
  *   const consul = await startConsul();              // `agent -dev`: in memory
  *   consul.address                                   // '127.0.0.1:<http port>'
  *   await consul.stop();  await consul.start();      // an outage; same ports (-dev: data lost)
+ *   await consul.restart({ wipe: true });            // back without its data
  *   await consul.close();                            // stop and remove the data dir
  *
  * `persistent: true` runs a one-server cluster with a data dir instead (`-server
@@ -20,7 +21,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -50,8 +51,11 @@ export interface ConsulAgent {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same ports and waits until it is ready. */
   start(): Promise<void>;
-  /** `stop('SIGTERM')` then `start()`: data kept only with `persistent`. */
-  restart(): Promise<void>;
+  /**
+   * `stop('SIGTERM')` then `start()`: data kept only with `persistent`, and not with `wipe`
+   * (a registry that lost everything).
+   */
+  restart(options?: { wipe?: boolean }): Promise<void>;
   /** Stops it and removes its data dir. Idempotent. */
   close(): Promise<void>;
   /** The agent's recent output (last 64 KiB). */
@@ -218,8 +222,12 @@ class Agent implements ConsulAgent {
     clearTimeout(killLater);
   }
 
-  async restart(): Promise<void> {
+  async restart(options: { wipe?: boolean } = {}): Promise<void> {
     await this.stop('SIGTERM');
+    if (options.wipe) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      mkdirSync(this.dataDir);
+    }
     await this.start();
   }
 

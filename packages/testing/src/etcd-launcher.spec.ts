@@ -63,7 +63,7 @@ afterAll(async () => {
   for (const etcd of opened) await etcd.close();
 });
 
-test('one member: healthy, data kept by restart() and wiped by restart({ freshData })', async () => {
+test('one member: healthy, data kept by restart() and wiped by restart({ wipe })', async () => {
   const etcd = await startEtcd();
   opened.push(etcd);
   const [url] = etcd.clientUrls;
@@ -74,7 +74,7 @@ test('one member: healthy, data kept by restart() and wiped by restart({ freshDa
   await put(url!, '/launcher/k', 'v1');
   await etcd.restart();
   expect(await get(url!, '/launcher/k')).toBe('v1');
-  await etcd.restart({ freshData: true });
+  await etcd.restart({ wipe: true });
   expect(await get(url!, '/launcher/k')).toBeUndefined();
 
   await etcd.close();

@@ -64,9 +64,9 @@ export interface EtcdCluster {
   readonly endpoints: readonly string[];
   /**
    * Stops every member (SIGTERM) and starts them again on the same ports, data kept — or, with
-   * `freshData`, wiped first: a registry that lost everything (a new cluster on the same ports).
+   * `wipe`, wiped first: a registry that lost everything (a new cluster on the same ports).
    */
-  restart(options?: { freshData?: boolean }): Promise<void>;
+  restart(options?: { wipe?: boolean }): Promise<void>;
   /** Stops every member and removes the data dirs. Idempotent. */
   close(): Promise<void>;
 }
@@ -176,9 +176,9 @@ class Cluster implements EtcdCluster {
     return this.members.map((member) => member.endpoint);
   }
 
-  async restart(options: { freshData?: boolean } = {}): Promise<void> {
+  async restart(options: { wipe?: boolean } = {}): Promise<void> {
     await Promise.all(this.members.map((member) => member.stop()));
-    if (options.freshData) await Promise.all(this.members.map((member) => member.wipe()));
+    if (options.wipe) await Promise.all(this.members.map((member) => member.wipe()));
     await Promise.all(this.members.map((member) => member.start(this.readyTimeoutMs)));
   }
 

@@ -48,6 +48,7 @@ export {
   type ContractRpc,
   describeRegistryContract,
   type RegistryContractOptions,
+  type RegistryDiscovery,
   type RegistryUnderTest,
 } from './registry-contract.js';
 export { contractEndpoints, describeSelectorContract } from './selector-contract.js';

@@ -1,10 +1,17 @@
 /**
  * The contract every registry package meets (issue 10), run against a real registry server:
  * register, discover, watch (add, remove, metadata edits), unregister, a crashed server's node
- * expiring, a registry restart with clients calling throughout. Each registry's spec supplies a
+ * expiring, a registry restart with clients calling throughout — with its data, and without it
+ * (then the discoveries must not believe the empty registry). Each registry's spec supplies a
  * `RegistryUnderTest` over its own launcher; the suite is the same for all.
  */
-import type { RegistryPlugin, ServiceDiscovery } from '@rpcx/core';
+import type { RegistryPlugin, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
+
+/** Every registry package's discovery: a `ServiceDiscovery` whose `ready()` gives the first list. */
+export interface RegistryDiscovery extends ServiceDiscovery {
+  /** Resolves with the first list read from the registry (rejects if closed first). */
+  ready(): Promise<readonly ServiceEndpoint[]>;
+}
 
 /** One registry server, and how the suite talks to it through the package under test. */
 export interface RegistryUnderTest {
@@ -14,7 +21,7 @@ export interface RegistryUnderTest {
    */
   plugin(serviceAddress?: string): RegistryPlugin;
   /** A discovery of `servicePath`. */
-  discovery(servicePath: string): ServiceDiscovery;
+  discovery(servicePath: string): RegistryDiscovery;
   /**
    * Replaces the metadata stored for one endpoint directly in the registry, as an operator
    * would by hand (not through the plugin).
@@ -27,8 +34,11 @@ export interface RegistryUnderTest {
   spawnRegistrant(servicePath: string, serviceAddress: string): Promise<{ kill(): Promise<void> }>;
   /** The longest a crashed server's node may stay listed (its TTL, session timeout, ...). */
   readonly expiryMs: number;
-  /** Stops the registry server and starts it again on the same address, data kept. */
-  restart(): Promise<void>;
+  /**
+   * Stops the registry server and starts it again on the same address, data kept; with `wipe`,
+   * without its data (a registry that lost everything; its servers must register again).
+   */
+  restart(options?: { wipe?: boolean }): Promise<void>;
 }
 
 /**
@@ -100,6 +110,30 @@ function follow(discovery: ServiceDiscovery): {
 
 const keysOf = (list: readonly { key: string }[]) => list.map((endpoint) => endpoint.key).sort();
 
+/** Calls `who` one after another (5 ms apart) until `stop()`, counting calls made and failed. */
+function keepCalling(who: () => Promise<unknown>) {
+  const tally = { made: 0, failed: 0 };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      tally.made++;
+      try {
+        await who();
+      } catch {
+        tally.failed++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  return {
+    tally,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 /**
  * The registry contract. Call it at the top level of a spec: it declares one `describe` with a
  * test per behaviour. Registries are real servers: give the tests generous jest timeouts.
@@ -146,6 +180,8 @@ export function describeRegistryContract(name: string, options: RegistryContract
       const path = servicePathOf('Arith');
       await registered(path, 'tcp@127.0.0.1:7001', 'weight=5&group=blue');
       const { discovery } = discover(path);
+      // The first list read from the registry already has it.
+      expect(keysOf(await discovery.ready())).toEqual(['tcp@127.0.0.1:7001']);
       const list = await eventually(
         () => discovery.getServices(),
         (l) => l.length === 1,
@@ -205,6 +241,7 @@ export function describeRegistryContract(name: string, options: RegistryContract
     test('a service with no servers yet is an empty list that fills in later', async () => {
       const path = servicePathOf('Late');
       const { discovery, followed } = discover(path);
+      expect(await discovery.ready()).toEqual([]);
       expect(discovery.getServices()).toEqual([]);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(followed.latest()).toEqual([]);
@@ -235,20 +272,7 @@ export function describeRegistryContract(name: string, options: RegistryContract
       await eventually(followed.latest, (l) => l.length === 1, wait, 'the server registered');
       const client = options.rpc.xclient(path, discovery);
       cleanups.push(() => client.close());
-      let made = 0;
-      let failed = 0;
-      let running = true;
-      const loop = (async () => {
-        while (running) {
-          made++;
-          try {
-            await client.who(5_000);
-          } catch {
-            failed++;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      })();
+      const calling = keepCalling(() => client.who(5_000));
       await registry.restart();
       await eventually(
         followed.latest,
@@ -256,9 +280,44 @@ export function describeRegistryContract(name: string, options: RegistryContract
         registry.expiryMs + 3 * wait,
         'the server registered again after the restart',
       );
-      running = false;
-      await loop;
+      await calling.stop();
+      const { made, failed } = calling.tally;
       options.report?.(`[registry ${name}] restart under load: calls=${made} failed=${failed}`);
+      expect(made).toBeGreaterThan(0);
+      expect(failed).toBe(0);
+    });
+
+    test('registry back without its data: the empty registry is not believed, no failed call, registration back', async () => {
+      const path = servicePathOf('Wiped');
+      const server = await options.rpc.startServer('w1', path, [registry.plugin()]);
+      cleanups.push(() => server.stop());
+      const { discovery, followed } = discover(path);
+      await eventually(followed.latest, (l) => l.length === 1, wait, 'the server registered');
+      const lengths: number[] = [];
+      const watching = new AbortController();
+      cleanups.push(() => watching.abort());
+      void (async () => {
+        for await (const list of discovery.watch(watching.signal)) lengths.push(list.length);
+      })();
+      const client = options.rpc.xclient(path, discovery);
+      cleanups.push(() => client.close());
+      const calling = keepCalling(() => client.who(5_000));
+      await registry.restart({ wipe: true });
+      // A discovery made now has no list to keep: it lists the server once it registered again.
+      const { followed: fresh } = discover(path);
+      await eventually(
+        fresh.latest,
+        (l) => keysOf(l).join() === server.address,
+        registry.expiryMs + 3 * wait,
+        'the server registered again in the emptied registry',
+      );
+      await calling.stop();
+      const { made, failed } = calling.tally;
+      options.report?.(
+        `[registry ${name}] restart without data under load: calls=${made} failed=${failed}; lists seen: ${lengths.join(',') || 'none'}`,
+      );
+      expect(lengths).not.toContain(0);
+      expect(keysOf(followed.latest())).toEqual([server.address]);
       expect(made).toBeGreaterThan(0);
       expect(failed).toBe(0);
     });

@@ -59,10 +59,10 @@ import (
 	"time"
 
 	"github.com/rpcx-ts/conformance/internal/interop"
+	"github.com/rpcx-ts/conformance/internal/modes"
 	"github.com/smallnest/rpcx/client"
 	ex "github.com/smallnest/rpcx/errors"
 	rpcxlog "github.com/smallnest/rpcx/log"
-	"github.com/smallnest/rpcx/protocol"
 )
 
 type config struct {
@@ -124,37 +124,14 @@ func parseConfig(servers, service, failMode, selectMode, codec string) (*config,
 	}
 	cfg.servers = pairs
 
-	switch failMode {
-	case "failover":
-		cfg.failMode = client.Failover
-	case "failfast":
-		cfg.failMode = client.Failfast
-	case "failtry":
-		cfg.failMode = client.Failtry
-	case "failbackup":
-		cfg.failMode = client.Failbackup
-	default:
-		return nil, fmt.Errorf("unknown -failmode %q", failMode)
+	if cfg.failMode, err = modes.FailMode(failMode); err != nil {
+		return nil, err
 	}
-	switch selectMode {
-	case "roundrobin":
-		cfg.selectMode = client.RoundRobin
-	case "random":
-		cfg.selectMode = client.RandomSelect
-	case "weighted":
-		cfg.selectMode = client.WeightedRoundRobin
-	case "consistenthash":
-		cfg.selectMode = client.ConsistentHash
-	default:
-		return nil, fmt.Errorf("unknown -selectmode %q", selectMode)
+	if cfg.selectMode, err = modes.SelectMode(selectMode); err != nil {
+		return nil, err
 	}
-	switch codec {
-	case "json":
-		cfg.option.SerializeType = protocol.JSON
-	case "msgpack":
-		cfg.option.SerializeType = protocol.MsgPack
-	default:
-		return nil, fmt.Errorf("unknown -codec %q", codec)
+	if cfg.option.SerializeType, err = modes.Codec(codec); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -17,14 +17,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	stdlog "log"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/rpcx-ts/conformance/internal/interop"
+	"github.com/rpcx-ts/conformance/internal/serving"
 	rpcxlog "github.com/smallnest/rpcx/log"
 	"github.com/smallnest/rpcx/protocol"
 	"github.com/smallnest/rpcx/server"
@@ -103,39 +100,12 @@ func run(network, addr, auth, tlsCert, tlsKey, id string, stdinEOF bool) error {
 	}
 	srv.Plugins.Add(heartbeatLogger{})
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(network, addr) }()
-	select {
-	case <-srv.Started:
-	case err := <-serveErr:
+	serveErr, err := serving.Start(srv, network, addr)
+	if err != nil {
 		return err
-	case <-time.After(10 * time.Second):
-		return errors.New("rpcx server did not start")
 	}
 	fmt.Printf("LISTENING %s@%s\n", network, srv.Address().String())
 	os.Stdout.Sync()
 
-	stop := make(chan string, 3)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	go func() { stop <- (<-sig).String() }()
-	if stdinEOF {
-		go func() {
-			io.Copy(io.Discard, os.Stdin)
-			stop <- "stdin EOF"
-		}()
-	}
-
-	select {
-	case why := <-stop:
-		fmt.Fprintf(os.Stderr, "refserver: %s, shutting down\n", why)
-	case err := <-serveErr:
-		return fmt.Errorf("serve: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "refserver: shutdown:", err)
-	}
-	return nil
+	return serving.StopOnSignal("refserver", srv, serveErr, stdinEOF)
 }

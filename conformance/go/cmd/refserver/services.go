@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -106,15 +105,11 @@ func (Slow) Sleep(ctx context.Context, args *interop.SleepArgs, reply *interop.S
 	if d, ok := ctx.Deadline(); ok {
 		reply.DeadlineMs = int(time.Until(d).Milliseconds())
 	}
-	t := time.NewTimer(time.Duration(args.Ms) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		reply.Slept = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := interop.Sleep(ctx, args.Ms); err != nil {
+		return err
 	}
+	reply.Slept = true
+	return nil
 }
 
 // Push: server-to-client messages on the calling connection.
@@ -159,51 +154,6 @@ func (o *Oneway) Last(_ context.Context, _ *interop.EchoArgs, reply *interop.Ech
 	return nil
 }
 
-// Fleet: identifies the answering server, for mixed fleets of servers behind
-// one XClient (refserver -id).
-type Fleet struct{ id string }
-
-// Who returns the server's id.
-func (f *Fleet) Who(_ context.Context, _ *interop.FleetArgs, reply *interop.FleetWho) error {
-	reply.Id = f.id
-	return nil
-}
-
-// Mul sets C = A*B and the server's id.
-func (f *Fleet) Mul(_ context.Context, args *interop.FleetArgs, reply *interop.FleetMul) error {
-	reply.Id = f.id
-	reply.C = args.A * args.B
-	return nil
-}
-
-// Fail fails with "fleet <id>: failed" when Ids is empty or names this
-// server, else it returns the server's id.
-func (f *Fleet) Fail(_ context.Context, args *interop.FleetArgs, reply *interop.FleetWho) error {
-	if len(args.Ids) == 0 || slices.Contains(args.Ids, f.id) {
-		return errors.New(interop.FleetFailText(f.id))
-	}
-	reply.Id = f.id
-	return nil
-}
-
-// Slow sleeps Ms (or until the context is done) when Ids is empty or names
-// this server, then returns the id and whether it slept.
-func (f *Fleet) Slow(ctx context.Context, args *interop.FleetArgs, reply *interop.FleetSlow) error {
-	reply.Id = f.id
-	if len(args.Ids) > 0 && !slices.Contains(args.Ids, f.id) {
-		return nil
-	}
-	t := time.NewTimer(time.Duration(args.Ms) * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		reply.Slept = true
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // register registers every interop service on srv; Fleet answers with id.
 func register(srv *server.Server, id string) error {
 	services := []struct {
@@ -217,7 +167,7 @@ func register(srv *server.Server, id string) error {
 		{"Slow", new(Slow)},
 		{"Push", &Push{srv: srv}},
 		{"Oneway", new(Oneway)},
-		{"Fleet", &Fleet{id: id}},
+		{"Fleet", interop.NewFleet(id)},
 	}
 	for _, s := range services {
 		if err := srv.RegisterName(s.name, s.rcvr, ""); err != nil {

@@ -3,7 +3,7 @@
  * polling, in-process rpcx servers registered through the plugin, and a call loop that counts.
  */
 import { FailMode, SelectMode, XClient, type XClientOptions } from '@rpcx/client';
-import type { RegistryPlugin, ServiceDiscovery } from '@rpcx/core';
+import type { RegistryPlugin, ServerPlugin, ServiceDiscovery } from '@rpcx/core';
 import { Server } from '@rpcx/server';
 
 /** One raw KV entry, as Consul's HTTP API returns it (Flags kept exact, as text). */
@@ -77,7 +77,7 @@ export interface TestServer {
 export async function startWhoServer(
   id: string,
   servicePath: string,
-  plugins: readonly RegistryPlugin[],
+  plugins: readonly (RegistryPlugin | ServerPlugin)[],
   metadata?: string,
 ): Promise<TestServer> {
   const server = new Server({ plugins });

@@ -42,10 +42,10 @@ export function etcdContractOptions(flavor: EtcdFlavor): RegistryContractOptions
             serviceAddress,
             ttlSeconds: TTL_SECONDS,
             updateIntervalMs: 1_000,
-            retry: RETRY,
+            backoff: RETRY,
           }),
         discovery: (servicePath) =>
-          new EtcdDiscovery({ endpoints, basePath: BASE, servicePath, retry: RETRY }),
+          new EtcdDiscovery({ endpoints, basePath: BASE, servicePath, backoff: RETRY }),
         // As an operator would: `etcdctl put <key> <value> --ignore-lease` (the key keeps its lease).
         editMetadata: async (servicePath, serviceAddress, metadata) => {
           await client.kv.put({
@@ -66,7 +66,7 @@ export function etcdContractOptions(flavor: EtcdFlavor): RegistryContractOptions
         },
         // The lease outlives its last keep-alive by at most its TTL.
         expiryMs: TTL_SECONDS * 1_000 + 1_000,
-        restart: () => server.restart(),
+        restart: (options) => server.restart(options),
       };
     },
     async teardown() {

@@ -4,7 +4,8 @@
  * jest process. It refuses to start unless `assertIsolatedNetns()` holds.
  *
  * It owns real `MdnsRegisterPlugin`s and `MdnsDiscovery`s (and TS servers, TS XClients, Go
- * servers and Go XClients for the interop tests) and is driven over stdin/stdout, one JSON object
+ * servers and Go XClients for the interop tests: regserver and regxclient of conformance/go with
+ * `-registry mdns`) and is driven over stdin/stdout, one JSON object
  * per line: requests `{"rid":1,"op":"plugin.new",...}` on stdin, replies
  * `MSG {"rid":1,"ok":true,"result":...}` (or `"ok":false,"error":"..."`) and watch events
  * `MSG {"event":"list","handle":3,"list":[...]}` on stdout. The jest side is netns-registry.ts.
@@ -19,7 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SerializeType, XClient } from '@rpcx/client';
-import type { ServiceEndpoint } from '@rpcx/core';
+import { RegistryMeters, type ServiceEndpoint } from '@rpcx/core';
 import { Server } from '@rpcx/server';
 import {
   assertIsolatedNetns,
@@ -50,11 +51,11 @@ const discoveryOptions: MdnsDiscoveryOptions = {
   socket: NETNS_SOCKET,
   browseTimeoutMs: Number(values['browse-timeout-ms']),
   watchIntervalMs: Number(values['watch-interval-ms']),
-  retry: { minMs: 100, maxMs: 1_000 },
+  backoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
 };
 const pluginOptions: MdnsRegisterPluginOptions = {
   socket: NETNS_SOCKET,
-  retry: { minMs: 100, maxMs: 1_000 },
+  backoff: { initialDelayMs: 100, maxDelayMs: 1_000 },
 };
 
 type Args = Record<string, unknown>;
@@ -227,10 +228,21 @@ const ops: Record<string, (args: Args) => Promise<unknown> | unknown> = {
     return {};
   },
 
-  /** A TS server serving `Fleet`-like `path` in this namespace, registered over mDNS. */
+  /**
+   * A TS server serving `Fleet`-like `path` in this namespace, registered over mDNS; with
+   * `metrics`, counting its calls and connections (RegistryMeters) for the plugin's refresh
+   * every `updateIntervalMs`.
+   */
   'ts.server': async (args) => {
-    const plugin = new MdnsRegisterPlugin(pluginOptions);
-    const server = new Server({ plugins: [plugin] });
+    const meters = args.metrics === true ? new RegistryMeters() : undefined;
+    const plugin = new MdnsRegisterPlugin({
+      ...pluginOptions,
+      metrics: meters,
+      ...(typeof args.updateIntervalMs === 'number'
+        ? { updateIntervalMs: args.updateIntervalMs }
+        : {}),
+    });
+    const server = new Server({ plugins: meters === undefined ? [plugin] : [meters, plugin] });
     server.registerName(str(args, 'path'), new Fleet(str(args, 'id')), {
       methods: ['Who', 'Mul'],
       metadata: typeof args.metadata === 'string' ? args.metadata : undefined,
@@ -258,7 +270,8 @@ const ops: Record<string, (args: Args) => Promise<unknown> | unknown> = {
 
   /**
    * A TS XClient over an MdnsDiscovery of `path` in this namespace: waits until the discovery
-   * lists `expect` servers, then calls `Who` `calls` times; which server answered each.
+   * lists `expect` servers, then calls `Who` `n` times. The result has regxclient's shape:
+   * `{ discovered: [{ key, value }], calls, failed, servers: { id: answers }, errors }`.
    */
   'ts.calls': async (args) => {
     const path = str(args, 'path');
@@ -271,34 +284,37 @@ const ops: Record<string, (args: Args) => Promise<unknown> | unknown> = {
     });
     try {
       await until(() => xclient.servers.length >= expect, Number(args.waitMs ?? 15_000));
-      const servers = plain(discovery.getServices());
-      const answers: Record<string, number> = {};
+      const discovered = discovery
+        .getServices()
+        .map((e) => ({ key: e.key, value: e.metadata }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const servers: Record<string, number> = {};
       const errors: string[] = [];
       let failed = 0;
-      const calls = Number(args.calls ?? 10);
+      const calls = Number(args.n ?? 10);
       for (let i = 0; i < calls; i++) {
         try {
           const reply = await xclient.call<{ Id: string }>('Who', {}, { timeoutMs: 5_000 });
-          answers[reply.Id] = (answers[reply.Id] ?? 0) + 1;
+          servers[reply.Id] = (servers[reply.Id] ?? 0) + 1;
         } catch (error) {
           failed++;
           errors.push((error as Error).message);
         }
       }
-      return { servers, calls, failed, answers, errors };
+      return { discovered, calls, failed, servers, errors };
     } finally {
       await xclient.close();
       await discovery.close();
     }
   },
 
-  /** A Go rpcx server with Go's mDNS plugin (conformance/go-registry/mdns). */
+  /** A Go rpcx server with Go's mDNS plugin (conformance/go cmd/regserver -registry mdns). */
   'go.server': async (args) => {
-    const argv = ['-id', str(args, 'id'), '-service', str(args, 'path')];
+    const argv = ['-registry', 'mdns', '-id', str(args, 'id'), '-service', str(args, 'path')];
     if (typeof args.metadata === 'string') argv.push('-metadata', args.metadata);
-    if (typeof args.updateInterval === 'string') argv.push('-update-interval', args.updateInterval);
+    if (typeof args.interval === 'string') argv.push('-interval', args.interval);
     const hostname = typeof args.hostname === 'string' ? args.hostname : undefined;
-    const go = await startGo('mdns-goserver', argv, /^LISTENING (\S+)$/, 20_000, hostname);
+    const go = await startGo('regserver', argv, /^READY (\S+)$/, 20_000, hostname);
     const handle = nextHandle++;
     goServers.set(handle, go);
     return { handle, address: go.ready[1] };
@@ -314,25 +330,30 @@ const ops: Record<string, (args: Args) => Promise<unknown> | unknown> = {
     go.child.kill('SIGKILL');
     return go.exited;
   },
-  /** A Go XClient over Go's MDNSDiscovery; its JSON result line. */
+  /**
+   * A Go XClient over Go's MDNSDiscovery (conformance/go cmd/regxclient -registry mdns): its JSON
+   * result line, and its exit code.
+   */
   'go.xclient': async (args) => {
     const argv = [
+      '-registry',
+      'mdns',
       '-service',
       str(args, 'path'),
       '-expect',
       String(args.expect ?? 1),
-      '-calls',
-      String(args.calls ?? 10),
-      '-timeout',
-      String(args.timeout ?? '500ms'),
+      '-n',
+      String(args.n ?? 10),
+      '-browse-timeout',
+      String(args.browseTimeout ?? '500ms'),
       '-interval',
       String(args.interval ?? '1s'),
       '-wait',
       String(args.wait ?? '15s'),
     ];
-    const go = await startGo('mdns-goxclient', argv, /^(\{.*\})$/, 60_000);
-    await go.exited;
-    return JSON.parse(go.ready[1]!);
+    const go = await startGo('regxclient', argv, /^(\{.*\})$/, 60_000);
+    const { code } = await go.exited;
+    return { ...JSON.parse(go.ready[1]!), code };
   },
   ping: () => ({ netns: currentNetns() }),
 };

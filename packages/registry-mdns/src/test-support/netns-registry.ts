@@ -8,18 +8,19 @@
  * their addresses travel through mDNS, so the XClients here reach them directly.
  *
  * `restart()` — the contract's registry restart — has no registry server to restart on mDNS: it
- * is a network outage inside the namespace (`lo` down for a second, then up).
+ * is a network outage inside the namespace (`lo` down for a second, then up), with or without
+ * `wipe` (there is no stored data to lose: every instance answers for itself).
  */
 import { join } from 'node:path';
 import type { RegistryPlugin, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
-import { DiscoveryWatcher } from '@rpcx/core';
+import { EndpointFeed } from '@rpcx/core';
 import type { NetnsProcess, RegistryUnderTest } from '@rpcx/testing';
 import { startInNetns } from '@rpcx/testing';
 
 export interface AgentOptions {
   /** Add br0 (Go's zeroconf needs it). */
   bridge?: boolean;
-  /** Where mdns-goserver and mdns-goxclient are (interop tests). */
+  /** Where regserver and regxclient are (conformance/build.sh; interop tests). */
   goBin?: string;
   browseTimeoutMs?: number;
   watchIntervalMs?: number;
@@ -242,8 +243,8 @@ export class RemotePlugin implements RegistryPlugin {
  * latest list the agent pushed, `watch()` follows the pushes.
  */
 export class RemoteDiscovery implements ServiceDiscovery {
-  #endpoints: readonly ServiceEndpoint[] = Object.freeze([]);
-  readonly #watchers = new Set<DiscoveryWatcher>();
+  /** A mirror: the real discovery has applied its outage grace already. */
+  readonly #feed = new EndpointFeed({ outageGraceMs: 0 });
   readonly #handle: Promise<number>;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
@@ -267,14 +268,16 @@ export class RemoteDiscovery implements ServiceDiscovery {
   }
 
   #apply(list: ServiceEndpoint[]): void {
-    if (this.#closed) return;
-    this.#endpoints = Object.freeze(list.map((e) => Object.freeze({ ...e })));
-    for (const watcher of this.#watchers) watcher.offer(this.#endpoints);
+    this.#feed.publish(list);
   }
 
-  /** Resolves when the real discovery's first browse is over. */
-  async ready(): Promise<void> {
-    await this.agent.request('discovery.ready', { handle: await this.#handle });
+  /** Resolves with the list when the real discovery's first browse is over. */
+  async ready(): Promise<readonly ServiceEndpoint[]> {
+    const { list } = await this.agent.request<{ list: ServiceEndpoint[] }>('discovery.ready', {
+      handle: await this.#handle,
+    });
+    this.#apply(list);
+    return this.#feed.list;
   }
 
   async stats(): Promise<{ browses: number; failures: number; consecutiveFailures: number }> {
@@ -282,14 +285,11 @@ export class RemoteDiscovery implements ServiceDiscovery {
   }
 
   getServices(): readonly ServiceEndpoint[] {
-    return this.#endpoints;
+    return this.#feed.list;
   }
 
   watch(signal?: AbortSignal): AsyncIterableIterator<readonly ServiceEndpoint[], undefined> {
-    if (this.#closed || signal?.aborted) return DiscoveryWatcher.ended();
-    const watcher = new DiscoveryWatcher(signal, (ended) => this.#watchers.delete(ended));
-    this.#watchers.add(watcher);
-    return watcher;
+    return this.#feed.watch(signal);
   }
 
   clone(servicePath: string): RemoteDiscovery {
@@ -299,7 +299,7 @@ export class RemoteDiscovery implements ServiceDiscovery {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const watcher of [...this.#watchers]) watcher.end();
+    this.#feed.close();
     this.#unsubscribe?.();
     const handle = await this.#handle.catch(() => undefined);
     if (handle !== undefined && this.agent.process.running) {

@@ -36,7 +36,7 @@ const plugin = new ZookeeperRegisterPlugin({
   serviceAddress: values.address,
   sessionTimeoutMs: Number(values['session-timeout-ms']),
   updateIntervalMs: Number(values['update-interval-ms']),
-  backoff: { initialMs: 50, maxMs: 500 },
+  backoff: { initialDelayMs: 50, maxDelayMs: 500 },
 });
 
 async function main(): Promise<void> {
