@@ -3,7 +3,9 @@
  * delayed): the same fixed number of calls at the same concurrency through each. Round robin
  * sends a third of the calls to the slow server, so its p99 is at least that delay; least loaded
  * learns to avoid it. The healthy-only p99 (round robin over the two fast servers alone) is the
- * floor both are measured against.
+ * floor both are measured against. The latencies are reported; what is asserted is where the
+ * calls went (counted, so a busy CI machine cannot make it flaky): least loaded sends the slow
+ * server a small fraction of what round robin sends it.
  */
 import { SelectMode, type XClient } from '@rpcx/client';
 import { type FleetServer, fleetClient, startFleet, stopFleet } from './support/fleet.js';
@@ -33,7 +35,7 @@ async function run(fleet: readonly FleetServer[], selectMode: SelectMode, calls 
   return summary(await load.done);
 }
 
-test('LeastLoaded p99 is far below RoundRobin p99 with one slow server', async () => {
+test('LeastLoaded steers calls away from a slow server that RoundRobin keeps feeding', async () => {
   servers = await startFleet([{ id: 's0' }, { id: 's1' }, { id: 'slow', delayMs: SLOW_MS }]);
   const healthy = servers.filter((server) => server.id !== 'slow');
 
@@ -58,6 +60,9 @@ test('LeastLoaded p99 is far below RoundRobin p99 with one slow server', async (
   }
 
   for (const result of [floor, roundRobin, leastLoaded]) expect(result.failed).toBe(0);
+  // Round robin: exactly a third, so a third of its calls wait the slow server's delay.
+  expect(roundRobin.answers.slow).toBe(CALLS / 3);
   expect(roundRobin.p99).toBeGreaterThanOrEqual(SLOW_MS);
-  expect(leastLoaded.p99).toBeLessThan(roundRobin.p99 / 2);
+  // Least loaded: a small fraction of that (it probes the slow server now and then).
+  expect(leastLoaded.answers.slow ?? 0).toBeLessThan(CALLS / 3 / 5);
 }, 60_000);
