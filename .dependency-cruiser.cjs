@@ -1,5 +1,5 @@
 // The import rule of ARCHITECTURE.md §2, enforced. `pnpm deps:check` fails on any violation.
-const leaf = '(codecs|selectors|registry-[^/]+)';
+const leaf = '(codecs|selectors|registry-[^/]+|ratelimit-[^/]+|opentelemetry|metrics)';
 const notSpec = '\\.spec\\.ts$|/test-support/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -30,7 +30,8 @@ module.exports = {
     },
     {
       name: 'leaf-imports-only-core',
-      comment: 'codecs, selectors and registries import only @rpcx/core (plus their own client).',
+      comment:
+        'codecs, selectors, registries, limiters and tracing import only @rpcx/core (plus their own client).',
       severity: 'error',
       from: { path: `^packages/${leaf}/src`, pathNot: notSpec },
       to: { path: '^packages/', pathNot: ['^packages/core/src', `^packages/$1/src`] },

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go conformance programs (vectorgen, framedecode, framegen,
 # refserver, refclient, goxclient, hashgen, the registry interop pair regserver and
-# regxclient, and the peer-benchmark pair benchserver and benchclient) into
+# regxclient, the peer-benchmark pair benchserver and benchclient, and redisrate, the Go
+# side of the Redis rate limit tests, and otelrelay, the Go hop of the OpenTelemetry trace test) into
 # ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and prints that directory last.
 # Always runs `go build`; Go's build cache makes repeat runs fast.
 set -euo pipefail
@@ -22,5 +23,6 @@ mkdir -p "$bin"
 cd "$here/go"
 # The module graph is pinned by the committed go.mod/go.sum.
 "$go_cmd" build -trimpath -o "$bin/" ./cmd/vectorgen ./cmd/framedecode ./cmd/framegen ./cmd/refserver ./cmd/refclient ./cmd/goxclient ./cmd/hashgen \
-  ./cmd/regserver ./cmd/regxclient ./cmd/benchserver ./cmd/benchclient >&2
+  ./cmd/regserver ./cmd/regxclient ./cmd/benchserver ./cmd/benchclient ./cmd/redisrate \
+  ./cmd/otelrelay >&2
 echo "$bin"

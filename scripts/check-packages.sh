@@ -84,13 +84,15 @@ for i in "${!tarballs[@]}"; do
     node "$here/manifest.mjs" "$tmp/$folder/package" "$folder"
 done
 
-# The registry packages are checked apart (below): each brings its own registry client from npm.
+# The registry packages (and @rpcx/ratelimit-redis, @rpcx/opentelemetry, @rpcx/metrics) are checked
+# apart (below): each brings its own client library (or peer: @opentelemetry/api, prom-client) from
+# npm.
 core_tgz=""
 registry_tarballs=()
 runtime_tarballs=()
 for i in "${!tarballs[@]}"; do
   case ${folders[$i]} in
-  registry-*) registry_tarballs+=("${tarballs[$i]}") ;;
+  registry-* | ratelimit-* | opentelemetry | metrics) registry_tarballs+=("${tarballs[$i]}") ;;
   *) runtime_tarballs+=("${tarballs[$i]}") ;;
   esac
   [[ ${folders[$i]} == core ]] && core_tgz=${tarballs[$i]}
@@ -99,9 +101,9 @@ done
 # A user of one registry package gets its client library and nothing of the other registries':
 # core + that package in a project of their own (@rpcx/* from the tarballs, the client library
 # from npm).
-registry_libs=(etcd3 node-zookeeper-client consul multicast-dns)
+registry_libs=(etcd3 node-zookeeper-client consul multicast-dns @redis/client)
 for tgz in "${registry_tarballs[@]}"; do
-  folder=$(basename "$tgz" | sed -E 's/^rpcx-(registry-[a-z]+)-.*$/\1/')
+  folder=$(basename "$tgz" | sed -E 's/^rpcx-((registry|ratelimit)-[a-z]+|opentelemetry|metrics)-[0-9].*$/\1/')
   own=$(tar -xOzf "$tgz" package/package.json | node -e 'const p = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(Object.keys(p.dependencies).filter((d) => !d.startsWith("@rpcx/")).join(" "))')
   dir="$tmp/consumer-$folder"
   mkdir -p "$dir"

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { SerializeType } from '@rpcx/core';
 import { type CallContext, Server } from '@rpcx/server';
 import protobuf from 'protobufjs';
+import type { ExternalSlice } from '../../apps/bench/src/load/load-generator.js';
 import { type GoProgram, goBin, runGo } from './support/go-tools.js';
 import { protobufCodec } from './support/reference-services.js';
 
@@ -30,14 +31,8 @@ const RUNS: ReadonlyArray<readonly [Codec, 'Say' | 'Echo']> = [
   ['raw', 'Echo'],
 ];
 
-interface Slice {
-  requests: number;
-  errors: number;
-  seconds: number;
-  cpuUs: number;
-  rssBytes: number;
-  latencyUs: Record<string, number>;
-}
+/** What `benchclient` answers to `slice <ms>`: the bench app's type for it. */
+type Slice = ExternalSlice;
 
 /** A Go program driven line by line: every command written gets one stdout line back. */
 class LineProcess {

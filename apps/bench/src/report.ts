@@ -1,36 +1,28 @@
 /** Plain-text tables of suite results. */
 import type { SuiteReport } from './runner.js';
+import { textTable } from './text-table.js';
 
-const HEADERS = ['Task', 'Rate', 'Mean', '±RME', 'Samples'] as const;
+/** `Ratio` (rate ÷ the reference task's) only in suites whose tasks have references. */
+const HEADERS = ['Task', 'Rate', 'Mean', '±RME', 'Samples', 'Ratio'] as const;
 /** Columns after the first are numbers: right-aligned. */
-const RIGHT_ALIGNED = [false, true, true, true, true] as const;
+const RIGHT_ALIGNED = [false, true, true, true, true, true] as const;
 
 export function formatSuite(report: SuiteReport): string {
+  const withRatio = report.tasks.some((task) => task.reference !== undefined);
   const rows = report.tasks.map((task) => [
     task.name,
     `${formatInteger(task.opsPerSecond)} ${task.unit}s/s`,
     formatDuration(task.meanNs),
     `±${task.rme.toFixed(2)}%`,
     formatInteger(task.samples),
+    ...(withRatio ? [task.reference?.ratio.toFixed(3) ?? ''] : []),
   ]);
-  const widths = HEADERS.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, column) =>
-        RIGHT_ALIGNED[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
-      )
-      .join('  ')
-      .trimEnd();
-
+  const headers = withRatio ? HEADERS : HEADERS.slice(0, -1);
   return [
     `== ${report.title} [${report.name}]`,
     ...report.notes.map((note) => `   ${note}`),
     '',
-    line(HEADERS),
-    line(widths.map((width) => '-'.repeat(width))),
-    ...rows.map(line),
+    ...textTable(headers, rows, RIGHT_ALIGNED),
   ].join('\n');
 }
 

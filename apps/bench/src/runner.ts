@@ -6,7 +6,7 @@
  * frame decoder) and are not skewed by the cost of reading the clock.
  */
 import { Bench, type FnReturnedObject, type Statistics } from 'tinybench';
-import type { SuiteDefinition } from './suite.js';
+import type { BenchTask, SuiteDefinition } from './suite.js';
 
 export interface RunOptions {
   /** Time budget per task, in milliseconds. */
@@ -31,6 +31,11 @@ export interface TaskReport {
   latency: Statistics;
   /** tinybench's throughput statistics, in operations per second. */
   throughput: Statistics;
+  /**
+   * With a reference task: its name, and this task's rate ÷ its rate, measured apart from the
+   * rows (see `interleavedRatio`): the median over `rounds` rounds.
+   */
+  reference?: { task: string; ratio: number; rounds: number };
 }
 
 export interface SuiteReport {
@@ -81,5 +86,43 @@ export async function runSuite(
       throughput,
     };
   });
+  for (const [i, task] of suite.tasks.entries()) {
+    if (task.reference === undefined) continue;
+    const reference = suite.tasks.find((candidate) => candidate.name === task.reference);
+    if (reference === undefined) {
+      throw new Error(`${definition.name} / ${task.name}: no reference task "${task.reference}"`);
+    }
+    tasks[i]!.reference = { task: reference.name, ...interleavedRatio(task, reference, options) };
+  }
   return { name: definition.name, title: definition.title, notes: suite.notes, tasks };
 }
+
+/**
+ * `task`'s rate ÷ `reference`'s, from runs of the two in turn (one `run` each per round, which
+ * goes first alternating) for about the time budget of a task: the median of the rounds'
+ * ratios. Two runs next to each other see the machine alike, so on a busy machine this holds
+ * steady where the ratio of two rows timed one after the other, a second apart, does not.
+ */
+function interleavedRatio(
+  task: BenchTask,
+  reference: BenchTask,
+  options: RunOptions,
+): { ratio: number; rounds: number } {
+  const timeOne = (which: BenchTask) => {
+    const start = performance.now();
+    which.run();
+    return (performance.now() - start) / which.opsPerRun;
+  };
+  const ratios: number[] = [];
+  const end = performance.now() + options.time;
+  while (ratios.length < MIN_ROUNDS || performance.now() < end) {
+    const referenceFirst = ratios.length % 2 === 0;
+    const first = timeOne(referenceFirst ? reference : task);
+    const second = timeOne(referenceFirst ? task : reference);
+    ratios.push(referenceFirst ? first / second : second / first);
+  }
+  ratios.sort((a, b) => a - b);
+  return { ratio: ratios[ratios.length >> 1]!, rounds: ratios.length };
+}
+
+const MIN_ROUNDS = 20;

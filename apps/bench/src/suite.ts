@@ -16,6 +16,8 @@ export interface BenchTask {
   run(): void;
   /** Called once after the timed runs; throws if the task did not do what it should. */
   verify?(): void;
+  /** Another task of the suite that this one is compared with: the table prints the rate ratio. */
+  reference?: string;
 }
 
 export interface Suite {

@@ -18,7 +18,9 @@ export type GoProgram =
   | 'regserver'
   | 'regxclient'
   | 'benchserver'
-  | 'benchclient';
+  | 'benchclient'
+  | 'otelrelay'
+  | 'redisrate';
 
 export function goBin(program: GoProgram): string {
   if (binDir === undefined) {

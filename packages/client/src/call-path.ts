@@ -3,14 +3,18 @@
  * arguments into a `Call` and runs it down the interceptor chain; the chain ends in `sendCall`,
  * which serializes the arguments and hands the call to a route — the one connection of a
  * `Client`, or the server an `XClient` picks for this attempt. Fail modes, breakers and
- * selection are layers of this chain, not a second path beside it.
+ * selection are layers of this chain, not a second path beside it. While someone listens, each
+ * call run here is published on the `ClientCall…` diagnostics channels.
  */
 import { isOptionalCodec } from '@rpcx/codecs';
 import {
+  asError,
   asRpcxError,
   type CallOptions,
+  type ClientCallMessage,
   type Codec,
   chainInterceptors,
+  diagnostics,
   ErrorCode,
   type Metadata,
   MetadataKey,
@@ -40,6 +44,8 @@ export class CallPath {
     /** Interceptors between the user's and the plugins' (an XClient's fail mode). */
     inner: readonly ClientInterceptor[],
     private readonly route: CallRoute,
+    /** The one server of a `Client` (an XClient's calls say where each attempt went). */
+    private readonly server?: string,
   ) {
     const interceptors = [...ctx.interceptors, ...inner];
     if (ctx.plugins.interceptor !== undefined) interceptors.push(ctx.plugins.interceptor);
@@ -108,12 +114,55 @@ export class CallPath {
 
   /** Runs a call down the chain. */
   run(call: Call): Promise<unknown> {
+    if (
+      diagnostics.ClientCallStart.hasSubscribers ||
+      diagnostics.ClientCallEnd.hasSubscribers ||
+      diagnostics.ClientCallError.hasSubscribers
+    ) {
+      return this.runObserved(call);
+    }
     try {
       return this.handle(call);
     } catch (error) {
       // An interceptor that throws instead of rejecting: the caller still gets a promise.
       return Promise.reject(error);
     }
+  }
+
+  /** `run`, with the call published on start and on its end or error (one message object). */
+  private runObserved(call: Call): Promise<unknown> {
+    const message: ClientCallMessage = {
+      servicePath: call.servicePath,
+      serviceMethod: call.serviceMethod,
+      metadata: call.metadata,
+      startTime: monotonicNow(),
+      serverAddress: this.server,
+      durationMs: undefined,
+      error: undefined,
+    };
+    if (diagnostics.ClientCallStart.hasSubscribers) diagnostics.ClientCallStart.publish(message);
+    let result: Promise<unknown>;
+    try {
+      result = this.handle(call);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.then(
+      (value) => {
+        message.serverAddress = call.server ?? this.server;
+        message.durationMs = monotonicNow() - message.startTime;
+        if (diagnostics.ClientCallEnd.hasSubscribers) diagnostics.ClientCallEnd.publish(message);
+        return value;
+      },
+      (error: unknown) => {
+        message.serverAddress = call.server ?? this.server;
+        message.durationMs = monotonicNow() - message.startTime;
+        message.error = asError(error);
+        if (diagnostics.ClientCallError.hasSubscribers)
+          diagnostics.ClientCallError.publish(message);
+        throw error;
+      },
+    );
   }
 
   /**

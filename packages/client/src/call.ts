@@ -45,10 +45,11 @@ export interface ClientCall extends CallInfo {
   args: unknown;
   readonly options: CallOptions;
   /**
-   * The caller's request metadata (never changed); a deadline travels beside it as
-   * `__ServerTimeout`.
+   * The request metadata; a deadline travels beside it as `__ServerTimeout`. An interceptor may
+   * send other metadata by assigning a new object (never change the one it got: it is the
+   * caller's); the assignment holds for every later attempt of the call.
    */
-  readonly metadata: Readonly<Metadata>;
+  metadata: Readonly<Metadata>;
   /** The connection the call went out on, once it has. */
   readonly connection: ConnectionInfo | undefined;
 }
@@ -103,6 +104,8 @@ export class Call implements ClientCall, FrameFields {
   sentAt = 0;
   /** XClient: told when the current attempt settles. */
   observer: AttemptObserver | undefined = undefined;
+  /** Attempts begun so far (1 during the first); a backup request counts on from its original. */
+  attempts = 0;
   private resolve: (value: unknown) => void = noop;
   private reject: (error: RpcxError) => void = noop;
   private deadlineEntry: DeadlineEntry<Call> | undefined = undefined;
@@ -130,7 +133,7 @@ export class Call implements ClientCall, FrameFields {
 
   /** Another call with the same request and deadline (a Failbackup backup request). */
   sibling(): Call {
-    return new Call(
+    const sibling = new Call(
       this.kind,
       this.servicePath,
       this.serviceMethod,
@@ -139,6 +142,10 @@ export class Call implements ClientCall, FrameFields {
       this.deadline,
       this.watch,
     );
+    // What an interceptor put in place goes out with the backup request too.
+    sibling.metadata = this.metadata;
+    sibling.attempts = this.attempts;
+    return sibling;
   }
 
   get connection(): ConnectionInfo | undefined {
@@ -165,6 +172,7 @@ export class Call implements ClientCall, FrameFields {
       );
     }
     this.done = false;
+    this.attempts++;
     this.server = undefined;
     this.observer = undefined;
     this.seq = -1;

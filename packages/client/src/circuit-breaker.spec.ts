@@ -1,3 +1,5 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type BreakerStateMessage, DiagnosticsChannel } from '@rpcx/core';
 import { ConsecutiveBreaker } from './circuit-breaker.js';
 
 describe('ConsecutiveBreaker', () => {
@@ -59,5 +61,54 @@ describe('ConsecutiveBreaker', () => {
     expect(breaker.allow()).toBe(false);
     now += 1;
     expect(breaker.allow()).toBe(true);
+  });
+});
+
+describe('ConsecutiveBreaker transitions on diagnostics.BreakerState', () => {
+  let now = 0;
+  const clock = () => now;
+  const seen: BreakerStateMessage[] = [];
+  const onMessage = (message: unknown) => seen.push({ ...(message as BreakerStateMessage) });
+  beforeEach(() => {
+    now = 1_000;
+    seen.length = 0;
+    subscribe(DiagnosticsChannel.BreakerState, onMessage);
+  });
+  afterEach(() => unsubscribe(DiagnosticsChannel.BreakerState, onMessage));
+
+  const move = (from: string, to: string) => ({ serverAddress: 'tcp@127.0.0.1:1', from, to });
+
+  test('each change once, named by serverAddress; a repeat of the same state is not one', () => {
+    const breaker = new ConsecutiveBreaker({
+      failureThreshold: 2,
+      openMs: 100,
+      now: clock,
+      serverAddress: 'tcp@127.0.0.1:1',
+    });
+    breaker.failure();
+    breaker.success(); // closed stays closed
+    breaker.failure();
+    breaker.failure(); // closed -> open
+    breaker.failure(); // a late failure while open: still open
+    now += 100;
+    breaker.allow(); // open -> half-open (the probe)
+    breaker.failure(); // half-open -> open
+    breaker.success(); // a late success while open: open -> closed
+    expect(seen).toEqual([
+      move('closed', 'open'),
+      move('open', 'half-open'),
+      move('half-open', 'open'),
+      move('open', 'closed'),
+    ]);
+  });
+
+  test('reading the state does not publish: the move to half-open is the probe being let in', () => {
+    const breaker = new ConsecutiveBreaker({ failureThreshold: 1, openMs: 100, now: clock });
+    breaker.failure();
+    now += 100;
+    expect(breaker.state).toBe('half-open');
+    expect(seen).toEqual([{ serverAddress: '', from: 'closed', to: 'open' }]);
+    expect(breaker.allow()).toBe(true);
+    expect(seen.map((m) => m.to)).toEqual(['open', 'half-open']);
   });
 });

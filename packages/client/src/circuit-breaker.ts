@@ -1,11 +1,18 @@
 /**
  * Per-server circuit breakers. Go rpcx counts only dial failures and has no half-open state
  * (spec §4.8); here every call's outcome counts, and an open breaker lets one probe through after
- * `openMs` — its success closes the breaker, its failure opens it again.
+ * `openMs` — its success closes the breaker, its failure opens it again. Each transition is
+ * published on `diagnostics.BreakerState` while someone listens; a breaker of your own publishes
+ * its transitions there itself.
  */
-import { monotonicNow } from '@rpcx/core';
+import {
+  type BreakerStateMessage,
+  type BreakerStateName,
+  diagnostics,
+  monotonicNow,
+} from '@rpcx/core';
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
+export type BreakerState = BreakerStateName;
 
 /** A breaker for one server; make your own for other policies (rates, sliding windows). */
 export interface CircuitBreaker {
@@ -28,6 +35,12 @@ export interface ConsecutiveBreakerOptions {
   openMs?: number;
   /** Monotonic clock (ms); default `performance.now()`. */
   now?: () => number;
+  /**
+   * The server it guards, as its `BreakerState` diagnostics events name it. The XClient's
+   * default breakers get their server's key; set it in a factory of your own:
+   * `breaker: (key) => new ConsecutiveBreaker({ openMs: 1_000, serverAddress: key })`.
+   */
+  serverAddress?: string;
 }
 
 /** Go's `ConsecCircuitBreaker` with a half-open probe. */
@@ -40,11 +53,13 @@ export class ConsecutiveBreaker implements CircuitBreaker {
   private readonly threshold: number;
   private readonly openMs: number;
   private readonly now: () => number;
+  private readonly serverAddress: string;
 
   constructor(options: ConsecutiveBreakerOptions = {}) {
     this.threshold = Math.max(1, options.failureThreshold ?? 5);
     this.openMs = Math.max(0, options.openMs ?? 5_000);
     this.now = options.now ?? monotonicNow;
+    this.serverAddress = options.serverAddress ?? '';
   }
 
   get state(): BreakerState {
@@ -57,7 +72,7 @@ export class ConsecutiveBreaker implements CircuitBreaker {
     const now = this.now();
     if (this.current === 'open') {
       if (now - this.openedAt < this.openMs) return false;
-      this.current = 'half-open';
+      this.moveTo('half-open');
     }
     // Half-open: one probe; a probe that never reports (canceled) is replaced after openMs.
     if (this.probing && now - this.probeAt < this.openMs) return false;
@@ -69,15 +84,25 @@ export class ConsecutiveBreaker implements CircuitBreaker {
   success(): void {
     this.failures = 0;
     this.probing = false;
-    this.current = 'closed';
+    if (this.current !== 'closed') this.moveTo('closed');
   }
 
   failure(): void {
     this.failures++;
     this.probing = false;
     if (this.current === 'half-open' || this.failures >= this.threshold) {
-      this.current = 'open';
       this.openedAt = this.now();
+      this.moveTo('open');
+    }
+  }
+
+  /** Changes state; a change is published while someone listens. */
+  private moveTo(to: BreakerState): void {
+    const from = this.current;
+    this.current = to;
+    if (from !== to && diagnostics.BreakerState.hasSubscribers) {
+      const message: BreakerStateMessage = { serverAddress: this.serverAddress, from, to };
+      diagnostics.BreakerState.publish(message);
     }
   }
 }

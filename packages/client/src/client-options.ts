@@ -13,6 +13,7 @@ import {
   RpcxError,
   SerializeType,
   silentLogger,
+  traceFromEnvironment,
 } from '@rpcx/core';
 import {
   CompressorRegistry,
@@ -63,7 +64,10 @@ export interface ClientSettings {
    * 1024 pairs and 1 MiB (see `DEFAULT_LIMITS` of @rpcx/protocol).
    */
   limits?: Partial<FrameLimits>;
-  /** Where the client logs. Default: silent. */
+  /**
+   * Where the client logs. Default: silent. The first logger configured in a process also gets
+   * the debug lines of the tracers `RPCX_TRACE` names (see `enableTrace` of @rpcx/core).
+   */
   logger?: Logger;
   /** Go-style plugins (spec §4.9): hooks around calls, connections and frames. */
   plugins?: readonly ClientPlugin[];
@@ -158,6 +162,8 @@ export function resolveClientOptions(
   }
   const limits = resolveLimits(options.limits);
   const plugins = new PluginAdapter(options.plugins ?? [], logger);
+  // RPCX_TRACE's tracers write to the first logger an application configures.
+  traceFromEnvironment(logger);
   return {
     context: {
       address,

@@ -47,7 +47,7 @@ export class Client {
       'new Client',
     );
     this.ctx = context;
-    this.path = new CallPath(context, [], (call) => this.dialer.transmit(call));
+    this.path = new CallPath(context, [], (call) => this.dialer.transmit(call), context.address);
     this.address = context.address;
     this.fanout = new PushFanout(context.logger, context.address, context.pushBufferSize);
     this.dialer = new Dialer(

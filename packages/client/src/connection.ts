@@ -30,7 +30,7 @@ import {
   Message,
   readMessage,
 } from '@rpcx/protocol';
-import { FramedConnection, type TransportSocket } from '@rpcx/transport';
+import { FramedConnection, silentCloseHint, type TransportSocket } from '@rpcx/transport';
 import { type Call, CallKind, type CallOwner } from './call.js';
 import type { CallWatch } from './call-watch.js';
 import type { ClientContext } from './client-options.js';
@@ -81,6 +81,7 @@ export class Connection implements HeartbeatTarget {
       onClose: this.onClose,
       limits: ctx.limits,
       idleTimeoutMs: ctx.idleTimeoutMs,
+      side: 'client',
     });
     this.info = Object.freeze({
       id: this.framed.id,
@@ -303,13 +304,23 @@ export class Connection implements HeartbeatTarget {
     this.events.closed(this, reason);
   }
 
-  /** `connection to tcp@… closed: <why>`, Unavailable: another attempt may work. */
+  /**
+   * `connection to tcp@… closed: <why>`, Unavailable: another attempt may work — unless the
+   * server refused our TLS certificate (Unauthenticated).
+   */
   private closedError(error: RpcxError | undefined): RpcxError {
     if (error === undefined) {
       return new RpcxError(
         ErrorCode.Unavailable,
-        `connection to ${this.ctx.address} closed: unexpected EOF`,
+        `connection to ${this.ctx.address} closed: unexpected EOF${silentCloseHint(this.framed.socket)}`,
       );
+    }
+    if (error.code === ErrorCode.Unauthenticated) {
+      // `connection <server>: certificate refused: <alert>` from the socket.
+      const why = error.message.slice(error.message.indexOf(': ') + 2);
+      return new RpcxError(error.code, `connection to ${this.ctx.address} closed: ${why}`, {
+        cause: error,
+      });
     }
     const cause = error.cause;
     const why = isErrorLike(cause) && !isRpcxError(cause) ? cause.message : error.message;

@@ -3,8 +3,17 @@
  * where a failed attempt goes again; selection happens per attempt at the end of the chain.
  * Only retryable errors are retried (`isRetryable`: network, no server, breaker open) — never
  * a service error, a timeout or a cancellation — and each retry is taken from the retry budget.
+ * Each retry and backup request is published on `diagnostics.ClientRetry` while someone listens.
  */
-import { asRpcxError, ErrorCode, isRetryable, type RpcxError } from '@rpcx/core';
+import {
+  asError,
+  asRpcxError,
+  type ClientRetryMessage,
+  diagnostics,
+  ErrorCode,
+  isRetryable,
+  type RpcxError,
+} from '@rpcx/core';
 import { Call } from './call.js';
 import type { CallHandler, ClientInterceptor } from './interceptor.js';
 import type { RetryBudget } from './retry-budget.js';
@@ -73,6 +82,7 @@ function withRetries(
       return Promise.reject(error);
     }
     if (settings.budget !== undefined && !settings.budget.tryRetry()) return Promise.reject(error);
+    if (diagnostics.ClientRetry.hasSubscribers) publishRetry(call, asError(error));
     if (sameServer) call.pinned = call.server ?? call.pinned;
     const again = () => attempt(call).catch((next: unknown) => retry(next, tries + 1));
     return settings.retryIntervalMs > 0 ? sleep(settings.retryIntervalMs).then(again) : again();
@@ -104,6 +114,7 @@ function withBackup(
     );
     const timer = setTimeout(() => {
       if (finished) return;
+      if (diagnostics.ClientRetry.hasSubscribers) publishRetry(call, undefined);
       const second = call.sibling();
       // A backup to the server that has not answered would wait on the same thing.
       second.avoid = call.server;
@@ -114,6 +125,18 @@ function withBackup(
       );
     }, latencyMs);
   });
+}
+
+/** The attempt of `call` that just failed (or has not answered) is followed by another. */
+function publishRetry(call: Call, error: Error | undefined): void {
+  const message: ClientRetryMessage = {
+    servicePath: call.servicePath,
+    serviceMethod: call.serviceMethod,
+    serverAddress: call.server,
+    attempt: call.attempts,
+    error,
+  };
+  diagnostics.ClientRetry.publish(message);
 }
 
 function sleep(ms: number): Promise<void> {

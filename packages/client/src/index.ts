@@ -28,6 +28,7 @@ export { OneClient, type OneClientOptions } from './one-client.js';
 export { PeerDiscovery } from './peer-discovery.js';
 export type { CloseHandler, PushHandler } from './push-fanout.js';
 export { PushStream, type PushStreamOptions } from './push-stream.js';
+export { type ClientRateLimitOptions, rateLimitInterceptor } from './rate-limit-interceptor.js';
 export type { RetryBudgetOptions } from './retry-budget.js';
 export type { RemoteMethod, ServiceProxy } from './service-proxy.js';
 export { XClient } from './xclient.js';

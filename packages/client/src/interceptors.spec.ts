@@ -154,6 +154,21 @@ describe('client interceptors', () => {
     expect(pluginArgs).toEqual([{ A: 20, B: 30 }]);
   });
 
+  test('may assign new call.metadata: the server gets it, the caller’s object is untouched', async () => {
+    const mine = { k: 'v' };
+    const c = client({
+      interceptors: [
+        (next) => (call) => {
+          call.metadata = { ...call.metadata, traceparent: 'injected' };
+          return next(call);
+        },
+      ],
+    });
+    await c.call('Arith', 'Mul', { A: 1, B: 2 }, { metadata: mine });
+    expect(server.calls[0]!.metadata).toEqual({ k: 'v', traceparent: 'injected' });
+    expect(mine).toEqual({ k: 'v' });
+  });
+
   test('may retry by calling next again: the caller sees the second attempt’s success', async () => {
     let requests = 0;
     server.handler = (request, conn) => {

@@ -4,10 +4,13 @@
  * dialled on first use, shared by every call to it, dials de-duplicated by its `Dialer`,
  * re-dialled after it drops. A server that leaves discovery is closed once its last call ends.
  * It is the route at the end of the XClient's call path, and each attempt reports back to it
- * (`settled`) for the breaker and the selector's load feedback.
+ * (`settled`) for the breaker and the selector's load feedback. Each attempt's server is
+ * published on `diagnostics.ClientPick` while someone listens.
  */
 import {
   Backoff,
+  type ClientPickMessage,
+  diagnostics,
   ErrorCode,
   monotonicNow,
   RpcxError,
@@ -122,6 +125,7 @@ export class ServerPool {
     call.server = server.key;
     call.observer = server.observer;
     server.inFlight++;
+    if (diagnostics.ClientPick.hasSubscribers) publishPick(call, server.key);
     const selector = this.selector;
     // Only a selector that balances on load needs the clock read per call.
     if (selector.callFinished !== undefined) call.sentAt = monotonicNow();
@@ -251,6 +255,16 @@ export class ServerPool {
     const reason = new RpcxError(ErrorCode.Shutdown, `${server.key} left discovery`);
     server.dialer.close(reason)?.shutdown(reason, () => {});
   }
+}
+
+function publishPick(call: Call, serverAddress: string): void {
+  const message: ClientPickMessage = {
+    servicePath: call.servicePath,
+    serviceMethod: call.serviceMethod,
+    serverAddress,
+    attempt: call.attempts,
+  };
+  diagnostics.ClientPick.publish(message);
 }
 
 /** Failures that say the server (or the way to it) is unwell; a cancel says nothing. */

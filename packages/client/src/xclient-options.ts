@@ -92,7 +92,7 @@ export function resolveGovernance(options: XClientOptions): Governance {
         ? undefined
         : typeof breaker === 'function'
           ? breaker
-          : () => new ConsecutiveBreaker(breaker),
+          : (key) => new ConsecutiveBreaker({ serverAddress: key, ...breaker }),
   };
 }
 

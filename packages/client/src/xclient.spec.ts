@@ -249,12 +249,22 @@ describe('fail modes', () => {
       discovery: current.discovery,
       failMode: FailMode.Failbackup,
       backupLatencyMs: 50,
+      // The backup request carries what an interceptor put in the call's metadata too.
+      interceptors: [
+        (next) => (call) => {
+          call.metadata = { ...call.metadata, traceparent: 'set by an interceptor' };
+          return next(call);
+        },
+      ],
     });
     const call = who(client, { timeoutMs: 5_000 });
     await settle(() => current!.servers[0]!.calls.length === 1, 'the first request');
     expect(current.servers[1]!.calls.length).toBe(0);
     jest.advanceTimersByTime(50);
     expect(await resolved(call, 'the backup answer')).toBe('s1');
+    for (const server of current.servers) {
+      expect(server.calls[0]!.metadata.traceparent).toBe('set by an interceptor');
+    }
   });
 
   test('the retry budget caps retries', async () => {

@@ -13,6 +13,8 @@
  */
 import {
   type CallOptions,
+  type DiscoveryChangeMessage,
+  diagnostics,
   ErrorCode,
   messageOf,
   RpcxError,
@@ -77,7 +79,7 @@ export class XClient {
       this.fanout,
     );
     this.pool = pool;
-    pool.update(options.discovery.getServices());
+    this.apply(options.discovery.getServices());
     this.follow(options.discovery);
   }
 
@@ -197,12 +199,24 @@ export class XClient {
   // ---------------------------------------------------------------------------------------------
   // Internals
 
+  /** Takes a list from discovery; published on `diagnostics.DiscoveryChange` to listeners. */
+  private apply(list: readonly ServiceEndpoint[]): void {
+    this.pool.update(list);
+    if (diagnostics.DiscoveryChange.hasSubscribers && !this.path.closed) {
+      const message: DiscoveryChangeMessage = {
+        servicePath: this.servicePath,
+        servers: this.pool.current.map((endpoint) => endpoint.key),
+      };
+      diagnostics.DiscoveryChange.publish(message);
+    }
+  }
+
   /** Applies every list the discovery reports; a failing watch keeps the last list. */
   private follow(discovery: XClientOptions['discovery']): void {
     const lists = discovery.watch(this.watching.signal);
     void (async () => {
       try {
-        for await (const list of lists) this.pool.update(list);
+        for await (const list of lists) this.apply(list);
       } catch (error) {
         if (this.watching.signal.aborted) return;
         this.ctx.logger.warn('rpcx xclient: discovery watch ended; keeping the last servers', {

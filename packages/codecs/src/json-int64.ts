@@ -10,8 +10,10 @@ const MARKED = new RegExp(`"${MARK}(-?\\d+)"`, 'g');
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_END = 2n ** 64n;
-/** 2^53 has 16 digits: a text without a run of 16 digits holds no unsafe integer. */
-const LONG_DIGIT_RUN = /\d{16}/;
+/** 2^53 has 16 digits: an integer literal with fewer is a safe integer. */
+const UNSAFE_DIGITS = 16;
+/** 1 for the bytes of '0'..'9', for `mayHoldUnsafeInteger`: a table read, not a call. */
+const DIGIT_BYTE = new Uint8Array(256).fill(1, 0x30, 0x3a);
 const INTEGER_LITERAL = /^-?(?:0|[1-9]\d*)$/;
 
 /** Stands in for a bigint during `JSON.stringify`; see `unmarkBigInts`. */
@@ -25,12 +27,36 @@ export function unmarkBigInts(json: string): string {
 }
 
 /**
- * `JSON.parse`, except that integer literals beyond ±(2^53−1) that fit Go's int64/uint64 range
- * come back as bigint instead of a rounded number. Texts without a long digit run take the plain
- * (fast) path.
+ * Whether UTF-8 JSON may hold an integer literal beyond ±(2^53−1), which `JSON.parse` would
+ * round. Such a literal is a run of at least 16 digits, and any run of 16 bytes covers one of
+ * the indexes 15, 31, 47, …, so only every 16th byte is read; when it is a digit, a run of 16
+ * through it also covers the byte 8 before or 8 after it, and only then is the run measured.
+ * Digits are ASCII, so the runs are those of the decoded text. A false positive (a long digit run
+ * in a string, a long float) only costs `parseExact` its scan.
  */
-export function parseJson(text: string): unknown {
-  if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+export function mayHoldUnsafeInteger(utf8: Uint8Array): boolean {
+  const length = utf8.length;
+  for (let i = UNSAFE_DIGITS - 1; i < length; i += UNSAFE_DIGITS) {
+    if (DIGIT_BYTE[utf8[i]!] === 0) continue;
+    if (DIGIT_BYTE[utf8[i - 8]!] === 0 && (i + 8 >= length || DIGIT_BYTE[utf8[i + 8]!] === 0)) {
+      continue;
+    }
+    let start = i;
+    while (start > 0 && DIGIT_BYTE[utf8[start - 1]!] === 1) start--;
+    let end = i + 1;
+    while (end < length && DIGIT_BYTE[utf8[end]!] === 1) end++;
+    // A shorter run ends before the next index looked at, so no run is read twice.
+    if (end - start >= UNSAFE_DIGITS) return true;
+  }
+  return false;
+}
+
+/**
+ * `JSON.parse`, except that integer literals beyond ±(2^53−1) that fit Go's int64/uint64 range
+ * come back as bigint instead of a rounded number. Reads the whole text: call it when
+ * `mayHoldUnsafeInteger` says so, plain `JSON.parse` otherwise (the same result then).
+ */
+export function parseExact(text: string): unknown {
   const marked = markUnsafeIntegers(text);
   if (marked === text) return JSON.parse(text);
   try {
@@ -56,7 +82,7 @@ function markUnsafeIntegers(text: string): string {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       i = skipString(text, i);
-    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39) /* 0-9 */) {
+    } else if (c === 0x2d /* - */ || isDigit(c)) {
       const start = i;
       while (i < text.length && isNumberChar(text.charCodeAt(i))) i++;
       const literal = text.slice(start, i);
@@ -83,15 +109,17 @@ function skipString(text: string, start: number): number {
   return i;
 }
 
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
 function isNumberChar(c: number): boolean {
   // digits, '.', 'e', 'E', '+', '-'
-  return (
-    (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d
-  );
+  return isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
 
 function isUnsafeInt64(literal: string): boolean {
-  if (literal.length < 16 || !INTEGER_LITERAL.test(literal)) return false;
+  if (literal.length < UNSAFE_DIGITS || !INTEGER_LITERAL.test(literal)) return false;
   const value = BigInt(literal);
   return !Number.isSafeInteger(Number(literal)) && value >= INT64_MIN && value < UINT64_END;
 }

@@ -2,6 +2,7 @@ import { ErrorCode, type RpcxError, SerializeType } from '@rpcx/core';
 import { describeCodecContract, rpcxErrorOf } from '@rpcx/testing';
 import fc from 'fast-check';
 import { jsonCodec } from './json.js';
+import { mayHoldUnsafeInteger, parseExact } from './json-int64.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -110,9 +111,168 @@ describe('jsonCodec', () => {
       });
     });
 
+    it('finds an unsafe integer wherever it starts in the text', () => {
+      // The check reads every 16th byte: try every offset of the digits against it.
+      for (let pad = 0; pad < 40; pad++) {
+        const spaces = ' '.repeat(pad);
+        expect(jsonCodec.decode(utf8(`${spaces}9007199254740993`))).toBe(9007199254740993n);
+        expect(jsonCodec.decode(utf8(`[${spaces}-9007199254740993]`))).toEqual([
+          -9007199254740993n,
+        ]);
+        expect(jsonCodec.decode(utf8(`{"k":"${spaces}","n":18446744073709551615}`))).toEqual({
+          k: spaces,
+          n: 18446744073709551615n,
+        });
+      }
+    });
+
+    it('draws the line at 2^53 exactly, digit count aside', () => {
+      expect(
+        jsonCodec.decode(
+          utf8('[1000000000000000,9007199254740991,9007199254740992,-9007199254740991]'),
+        ),
+      ).toEqual([1000000000000000, 9007199254740991, 9007199254740992n, -9007199254740991]);
+      // Leading-zero-free 15-digit runs everywhere: all safe, all numbers.
+      const fifteen = Array.from({ length: 50 }, (_, i) => 100000000000000 + i);
+      expect(jsonCodec.decode(utf8(JSON.stringify(fifteen)))).toEqual(fifteen);
+    });
+
+    it('keeps floats, exponents and -0 as numbers, long or not', () => {
+      const decoded = jsonCodec.decode(
+        utf8('[1e16,9007199254740993e0,1.0e20,12345678901234567.5,-0,-0.0,0.1234567890123456789]'),
+      ) as number[];
+      expect(decoded).toEqual([
+        1e16, 9007199254740992, 1e20, 12345678901234568, -0, -0, 0.12345678901234568,
+      ]);
+      expect(Object.is(decoded[4], -0)).toBe(true);
+    });
+
+    it('finds unsafe integers deep in arrays and objects', () => {
+      const json = `{"a":[[[{"b":[1,2,{"c":[${'['.repeat(50)}9223372036854775807${']'.repeat(50)}]}]}]]]}`;
+      let deep: unknown = 9223372036854775807n;
+      for (let i = 0; i < 50; i++) deep = [deep];
+      expect(jsonCodec.decode(utf8(json))).toEqual({ a: [[[{ b: [1, 2, { c: [deep] }] }]]] });
+    });
+
+    it('reads 16+ digit runs in strings as text, next to numbers or not', () => {
+      const digits = '12345678901234567890123456789012345678901234567890';
+      expect(jsonCodec.decode(utf8(`["${digits}",5,"-${digits}"]`))).toEqual([
+        digits,
+        5,
+        `-${digits}`,
+      ]);
+    });
+
+    it('property: the 16th-byte check finds every run of 16 digits', () => {
+      // Exactly what a /\d{16}/ search finds, over texts dense in digits.
+      // Digit runs of 0 to 20 (16 often enough), each ended by another character.
+      const run = fc
+        .tuple(fc.nat(20), fc.constantFrom('"', ',', '-', '.', 'e', ' ', '许'))
+        .map(([digits, end]) => '7'.repeat(digits) + end);
+      const texts = fc.array(run, { maxLength: 12 }).map((runs) => runs.join(''));
+      fc.assert(
+        fc.property(texts, (s) => {
+          expect(mayHoldUnsafeInteger(utf8(s))).toBe(/\d{16}/.test(s));
+        }),
+        { numRuns: 2000 },
+      );
+    });
+
+    it('property: decoding equals the exact parse of the whole text', () => {
+      const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n });
+      const value = fc.letrec((tie) => ({
+        node: fc.oneof(
+          { depthSize: 'small' },
+          int64,
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.string(),
+          fc.stringMatching(/^[0-9]{14,20}$/),
+          fc.array(tie('node')),
+          fc.dictionary(fc.string(), tie('node')),
+        ),
+      })).node;
+      fc.assert(
+        fc.property(value, fc.nat(31), (v, pad) => {
+          const json = ' '.repeat(pad) + text(jsonCodec.encode(v));
+          expect(jsonCodec.decode(utf8(json))).toEqual(parseExact(json));
+        }),
+      );
+    });
+
     it('does not turn invalid JSON with long integers into valid JSON', () => {
       const leadingZero = codecErrorOf(() => jsonCodec.decode(utf8('[012345678901234567890]')));
       expect(leadingZero.message).toMatch(/^json: /);
+    });
+  });
+
+  describe('what plain JSON.stringify gets wrong, found without a walk', () => {
+    it('writes bigints however deep they sit', () => {
+      expect(text(jsonCodec.encode({ a: { b: [{ c: [1, { d: -(2n ** 63n) }] }] } }))).toBe(
+        '{"a":{"b":[{"c":[1,{"d":-9223372036854775808}]}]}}',
+      );
+      expect(text(jsonCodec.encode([[[[18446744073709551615n]]]]))).toBe(
+        '[[[[18446744073709551615]]]]',
+      );
+    });
+
+    it('writes bigints and bytes side by side', () => {
+      expect(text(jsonCodec.encode({ id: 2n ** 60n, data: Uint8Array.of(1), list: [3n] }))).toBe(
+        '{"id":1152921504606846976,"data":"AQ==","list":[3]}',
+      );
+    });
+
+    it('writes empty bytes as an empty base64 string', () => {
+      expect(text(jsonCodec.encode(new Uint8Array(0)))).toBe('""');
+      expect(text(jsonCodec.encode({ a: [Buffer.alloc(0)], b: new Uint8Array(0) }))).toBe(
+        '{"a":[""],"b":""}',
+      );
+    });
+
+    it('leaves objects that only look like bytes as they are', () => {
+      const lookalikes = {
+        empty: {},
+        indexed: { 0: 1, 1: 2 },
+        buffer: { type: 'Buffer', data: [1, 2] },
+        typed: { type: 'Buffers', t: '0' },
+        inString: '{}{"0":{"type":"Buffer"',
+        map: new Map([[1, 2]]),
+      };
+      expect(text(jsonCodec.encode(lookalikes))).toBe(JSON.stringify(lookalikes));
+    });
+
+    it('leaves -0 and long digit strings as plain JSON.stringify writes them', () => {
+      const value = { zero: -0, digits: '12345678901234567890', n: 1e21 };
+      expect(text(jsonCodec.encode(value))).toBe(JSON.stringify(value));
+    });
+
+    it('lets a toJSON of the bytes themselves decide, as JSON.stringify does', () => {
+      class Tagged extends Uint8Array {
+        toJSON() {
+          return 'tagged';
+        }
+      }
+      expect(text(jsonCodec.encode({ a: new Tagged([1, 2]) }))).toBe('{"a":"tagged"}');
+    });
+
+    it('writes an empty Uint8Array given properties of its own as an object of them', () => {
+      // The one shape whose plain output leaves no trace of bytes; with bytes in it, it has one.
+      const tagged = Object.assign(new Uint8Array(0), { tag: 1 });
+      expect(text(jsonCodec.encode({ a: tagged }))).toBe('{"a":{"tag":1}}');
+      expect(text(jsonCodec.encode({ a: Object.assign(Uint8Array.of(7), { tag: 1 }) }))).toBe(
+        '{"a":"Bw=="}',
+      );
+    });
+
+    it('lets a BigInt.prototype.toJSON decide too, if the application defines one', () => {
+      const proto = BigInt.prototype as { toJSON?: () => string };
+      proto.toJSON = function (this: bigint) {
+        return `${this}`;
+      };
+      try {
+        expect(text(jsonCodec.encode({ a: 5n }))).toBe('{"a":"5"}');
+      } finally {
+        delete proto.toJSON;
+      }
     });
   });
 

@@ -3,22 +3,27 @@
  *
  * - `undefined` (a handler that returns nothing) encodes as `null`, what Go writes for a nil
  *   pointer reply; Go decodes `null` into any type as "leave the zero value".
- * - Uint8Array (Buffer included) encodes as a base64 string, as Go encodes `[]byte`. Decoding has
- *   no schema, so a Go `[]byte` field arrives as that base64 string.
+ * - Uint8Array (Buffer included) encodes as a base64 string, as Go encodes `[]byte`, unless it
+ *   has a toJSON of its own (Buffer's aside), which is then what JSON.stringify writes. Decoding
+ *   has no schema, so a Go `[]byte` field arrives as that base64 string.
  * - bigint encodes as a JSON number with its exact digits, so a Go int64/uint64 field receives it
  *   exactly. On decode, integers beyond ±(2^53−1) within the 64-bit range arrive as bigint; every
  *   other number as a number.
  * - Invalid UTF-8 decodes to U+FFFD, as Go's decoder does inside strings.
+ *
+ * Both directions cost next to nothing for values without bigints or bytes: encode is one plain
+ * JSON.stringify (a bigint makes it throw; bytes leave a trace in its output) and decode one
+ * JSON.parse after reading every 16th byte of the payload (see `mayHoldUnsafeInteger`).
  */
 import { Buffer } from 'node:buffer';
 import { type Codec, SerializeType } from '@rpcx/core';
 import { isBytes } from './bytes.js';
 import { codecError } from './codec-error.js';
-import { markBigInt, parseJson, unmarkBigInts } from './json-int64.js';
+import { markBigInt, mayHoldUnsafeInteger, parseExact, unmarkBigInts } from './json-int64.js';
 
 const textDecoder = new TextDecoder();
 const NULL = 'null';
-/** Past this depth the plain path is not worth proving; the replacer path handles anything. */
+/** Past this depth the plain output is not worth proving; the replacer path handles anything. */
 const MAX_PLAIN_DEPTH = 32;
 
 export const jsonCodec: Codec = {
@@ -26,35 +31,74 @@ export const jsonCodec: Codec = {
   name: 'json',
 
   encode(value: unknown): Uint8Array {
-    let text: string | undefined;
     try {
-      // A replacer slows JSON.stringify down a lot; most values do not need one.
-      text = needsReplacer(value, 0) ? JSON.stringify(value, replace) : JSON.stringify(value);
+      // Plain JSON.stringify, much faster than with a replacer. It returns undefined for
+      // undefined, functions and symbols; Buffer.from is several times faster than TextEncoder
+      // for short texts.
+      const text = JSON.stringify(value);
+      const bytes = Buffer.from(text ?? NULL, 'utf8');
+      // It writes bytes as objects, which leave a trace in the text: only then is the value
+      // walked to see whether there are bytes in it. (Checked after Buffer.from, which flattens
+      // the text that JSON.stringify returns in pieces, so the check does not pay for that.)
+      if (text === undefined || !mayHoldBytes(text) || !needsReplacer(value, 0)) return bytes;
     } catch {
-      // E.g. a bigint returned by a toJSON; a real failure repeats below.
-      try {
-        text = JSON.stringify(value, replace);
-      } catch (error) {
-        throw codecError('json', error);
-      }
+      // A bigint: plain JSON.stringify throws a TypeError on one, the signal that the replacer
+      // is needed. A real failure (a cycle) repeats there and is reported.
     }
-    // JSON.stringify returns undefined for undefined, functions and symbols. Buffer.from is
-    // several times faster than TextEncoder for short texts.
-    return Buffer.from(text === undefined ? NULL : unmarkBigInts(text), 'utf8');
+    return encodeReplaced(value);
   },
 
   decode(bytes: Uint8Array): unknown {
     try {
-      return parseJson(textDecoder.decode(bytes));
+      const text = textDecoder.decode(bytes);
+      return mayHoldUnsafeInteger(bytes) ? parseExact(text) : JSON.parse(text);
     } catch (error) {
       throw codecError('json', error);
     }
   },
 };
 
-/** Whether plain JSON.stringify would get `value` wrong: bytes, bigints, toJSON we cannot see through. */
+/** JSON.stringify with the replacer: bigints as exact digits, bytes as base64. */
+function encodeReplaced(value: unknown): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, replace);
+  } catch (error) {
+    throw codecError('json', error);
+  }
+  return Buffer.from(text === undefined ? NULL : unmarkBigInts(text), 'utf8');
+}
+
+const BUFFER = 'type":"Buffer"';
+
+/**
+ * Whether plain JSON.stringify output may hold bytes written as an object: an empty Uint8Array
+ * gives `{}`, any other `{"0":…`, a Buffer (its toJSON) `{"type":"Buffer",…`. Output without
+ * any of these holds no bytes, except bytes with a toJSON of their own (written as it says) and
+ * an empty Uint8Array given enumerable properties of its own (written as an object of them). An
+ * object that only looks alike costs the walk of needsReplacer.
+ */
+function mayHoldBytes(text: string): boolean {
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) {
+    if (text.charCodeAt(i + 1) === 0x7d /* } */) return true;
+    if (text.charCodeAt(i + 1) !== 0x22 /* " */) continue;
+    // By character codes: String#startsWith costs more than the whole rest of the check.
+    const key = text.charCodeAt(i + 2);
+    if (key === 0x30 /* 0 */ && text.charCodeAt(i + 3) === 0x22) return true;
+    if (key === 0x74 /* t */ && isAt(text, i + 2, BUFFER)) return true;
+  }
+  return false;
+}
+
+function isAt(text: string, index: number, word: string): boolean {
+  for (let j = 0; j < word.length; j++) {
+    if (text.charCodeAt(index + j) !== word.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/** Whether plain JSON.stringify got `value` wrong: bytes, or a toJSON we cannot see through. */
 function needsReplacer(value: unknown, depth: number): boolean {
-  if (typeof value === 'bigint') return true;
   if (typeof value !== 'object' || value === null) return false;
   if (depth > MAX_PLAIN_DEPTH || isBytes(value)) return true;
   if (value instanceof Date) return false;

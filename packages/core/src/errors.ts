@@ -43,6 +43,17 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
  */
 export const SHUTTING_DOWN_TEXT = 'rpcx: server is shutting down';
 
+/**
+ * Go's `ErrReqReachLimit` text: what a rate-limited request is answered with (server) or fails
+ * with (client-side limiters), exactly as Go's plugins word it.
+ */
+export const RATE_LIMIT_TEXT = 'request reached rate limit';
+
+/** A rate limiter's refusal: code `RateLimited`, Go's text. */
+export function rateLimited(): RpcxError {
+  return new RpcxError(ErrorCode.RateLimited, RATE_LIMIT_TEXT);
+}
+
 const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.Unavailable,
   ErrorCode.NoServer,

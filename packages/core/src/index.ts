@@ -4,6 +4,26 @@ export type { ClientPlugin, SelectFunc } from './client-plugin.js';
 export { type Codec, SerializeType } from './codec.js';
 export { type Compressor, CompressType } from './compressor.js';
 export { type DeadlineEntry, DeadlineQueue, monotonicNow } from './deadline-queue.js';
+export {
+  type BreakerStateMessage,
+  type BreakerStateName,
+  type ClientCallMessage,
+  type ClientPickMessage,
+  type ClientRetryMessage,
+  type ConnectionMessage,
+  DiagnosticsChannel,
+  type DiagnosticsChannelName,
+  type DiscoveryChangeMessage,
+  diagnostics,
+  type ServerRequestMessage,
+} from './diagnostics.js';
+export {
+  enableTrace,
+  parseTraceNames,
+  TRACE_ENV,
+  TraceName,
+  traceFromEnvironment,
+} from './diagnostics-trace.js';
 export type { ServiceDiscovery, ServiceEndpoint } from './discovery.js';
 export { DiscoveryWatcher } from './discovery-watcher.js';
 export {
@@ -16,8 +36,10 @@ export {
   ErrorCode,
   isRetryable,
   isRpcxError,
+  RATE_LIMIT_TEXT,
   RpcxError,
   type RpcxErrorOptions,
+  rateLimited,
   SHUTTING_DOWN_TEXT,
 } from './errors.js';
 export { encodeGoValues, mergeMetadata, queryEscape } from './go-values.js';
@@ -38,9 +60,16 @@ export {
 } from './message.js';
 export { copyMetadata, newMetadata } from './metadata.js';
 export type { ParentContext } from './parent-context.js';
-export type { Awaitable, CallInfo, ConnectionInfo } from './plugins.js';
+export type { Awaitable, CallInfo, ConnectionInfo, VerifiedCertificate } from './plugins.js';
 export { RegistryMeters } from './registry-meters.js';
 export { type RegistryMetricsSource, registryMetricsValues } from './registry-metrics.js';
+export {
+  DEFAULT_MAX_WAITING,
+  type RateLimit,
+  RequestLimiter,
+} from './request-limiter.js';
+export { RequestLimits, type RequestLimitsOptions } from './request-limits.js';
 export type { SelectContext, Selector } from './selector.js';
 export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';
 export { asError, asRpcxError, isErrorLike, messageOf } from './thrown.js';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

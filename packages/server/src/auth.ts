@@ -1,7 +1,8 @@
 /**
  * Go's `AuthFunc` (spec §3.7) as the outermost interceptor: every request but heartbeats shows
- * its `__AUTH` token before anything else runs. A refusal is answered with its error text and
- * then closes the connection, as Go does.
+ * its `__AUTH` token (and its connection, with the verified client certificate) before anything
+ * else runs. What `auth` returns is the call's `principal`. A refusal is answered with its error
+ * text and then closes the connection, as Go does.
  */
 import { asError, ErrorCode, MetadataKey, RpcxError } from '@rpcx/core';
 import { Exchange } from './exchange.js';
@@ -17,9 +18,15 @@ export function authInterceptor(auth: AuthFunction): ServerInterceptor {
     } catch (error) {
       throw refused(call, error);
     }
-    if (!isThenable(verdict)) return next(call);
+    if (!isThenable(verdict)) {
+      call.principal = verdict;
+      return next(call);
+    }
     return Promise.resolve(verdict).then(
-      () => next(call),
+      (principal) => {
+        call.principal = principal;
+        return next(call);
+      },
       (error: unknown) => {
         throw refused(call, error);
       },

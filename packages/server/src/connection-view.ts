@@ -1,8 +1,9 @@
 /**
- * What plugins, handlers and `server.connections()` get of a connection: its addresses and
- * state, and `close()`. The object that owns the socket stays out of reach (a private field),
- * so nothing outside the server can write to it.
+ * What plugins, handlers and `server.connections()` get of a connection: its addresses, the
+ * verified client certificate, its state, and `close()`. The object that owns the socket stays
+ * out of reach (a private field), so nothing outside the server can write to it.
  */
+import type { VerifiedCertificate } from '@rpcx/core';
 import type { ServerConnection } from './types.js';
 
 export class ConnectionView implements ServerConnection {
@@ -11,6 +12,7 @@ export class ConnectionView implements ServerConnection {
   readonly remoteAddress: string;
   readonly localAddress: string;
   readonly network: string;
+  readonly peerCertificate: VerifiedCertificate | undefined;
 
   /** `conn` is the connection that owns the socket; the view never hands it out. */
   constructor(conn: ServerConnection) {
@@ -19,6 +21,7 @@ export class ConnectionView implements ServerConnection {
     this.remoteAddress = conn.remoteAddress;
     this.localAddress = conn.localAddress;
     this.network = conn.network;
+    this.peerCertificate = conn.peerCertificate;
   }
 
   get closed(): boolean {

@@ -9,9 +9,15 @@
  * - the connection has `maxInFlight` requests being handled;
  * - the connection has not been accepted yet (async `postConnAccept` plugins).
  */
-import { ErrorCode, peerText, type RpcxError, type WarningLimiter } from '@rpcx/core';
+import {
+  ErrorCode,
+  peerText,
+  type RpcxError,
+  type VerifiedCertificate,
+  type WarningLimiter,
+} from '@rpcx/core';
 import { type FrameLimits, FrameWriter, type Message } from '@rpcx/protocol';
-import { FramedConnection, type TransportSocket } from '@rpcx/transport';
+import { FramedConnection, type TransportSocket, verifiedPeerCertificate } from '@rpcx/transport';
 import { ConnectionView } from './connection-view.js';
 import type { ServerConnection } from './types.js';
 
@@ -45,12 +51,14 @@ export class Connection implements ServerConnection {
   readonly id: number;
   readonly remoteAddress: string;
   readonly localAddress: string;
+  /** Read once, here: the handshake is over when a TLS server hands out a socket. */
+  readonly peerCertificate: VerifiedCertificate | undefined;
   readonly framed: FramedConnection;
-  /** What plugins and handlers see of this connection. */
-  readonly view: ConnectionView;
-  /** Calls whose handler asked for `ctx.signal`: cancelled if the connection closes. */
-  readonly watchers = new Set<ConnectionWatcher>();
   private readonly writer: FrameWriter;
+  /** Made when first asked for: most connections are never shown to a plugin or handler. */
+  private connectionView: ConnectionView | undefined;
+  /** Calls whose handler asked for `ctx.signal`, cancelled if the connection closes (lazily made). */
+  private watchers: Set<ConnectionWatcher> | undefined;
   inFlight = 0;
   /** Set once `postConnAccept` plugins let the connection in. */
   accepted = false;
@@ -73,16 +81,33 @@ export class Connection implements ServerConnection {
       idleTimeoutMs: settings.idleTimeoutMs,
       frameTimeoutMs: settings.frameTimeoutMs,
       pauseReadsWhileBackpressured: true,
+      side: 'server',
     });
     this.id = this.framed.id;
     this.remoteAddress = this.framed.remoteAddress;
     this.localAddress = this.framed.localAddress;
+    this.peerCertificate = network === 'tls' ? verifiedPeerCertificate(socket) : undefined;
     this.writer = new FrameWriter(settings.writer);
-    this.view = new ConnectionView(this);
     // Registered after FramedConnection's own listener: on drain, after it resumed reading.
     socket.on('drain', () => this.pump());
     // Nothing is read until the connection is accepted.
     socket.pause();
+  }
+
+  /** What plugins and handlers see of this connection. */
+  get view(): ConnectionView {
+    this.connectionView ??= new ConnectionView(this);
+    return this.connectionView;
+  }
+
+  /** Cancels `watcher` if the connection closes (until `unwatch`). */
+  watch(watcher: ConnectionWatcher): void {
+    this.watchers ??= new Set();
+    this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: ConnectionWatcher): void {
+    this.watchers?.delete(watcher);
   }
 
   get closed(): boolean {
@@ -192,7 +217,7 @@ export class Connection implements ServerConnection {
   private onClose(error: RpcxError | undefined): void {
     this.closing = true;
     this.backlog.length = 0;
-    for (const ctx of [...this.watchers]) ctx.cancel();
+    if (this.watchers !== undefined) for (const ctx of [...this.watchers]) ctx.cancel();
     this.logClose(error);
     this.host.connectionClosed(this, error);
   }

@@ -2,7 +2,7 @@
  * The error texts a Go rpcx server puts on the wire (spec §3.4), worded once. Clients — Go's and
  * ours — see only these strings, in the `__rpcx_error__` metadata of an error response.
  */
-import { ErrorCode, isRpcxError, RpcxError, SHUTTING_DOWN_TEXT } from '@rpcx/core';
+import { ErrorCode, isRpcxError, RATE_LIMIT_TEXT, RpcxError, SHUTTING_DOWN_TEXT } from '@rpcx/core';
 
 export function serviceNotFound(servicePath: string): RpcxError {
   return new RpcxError(ErrorCode.ServiceError, `rpcx: can't find service ${servicePath}`);
@@ -17,10 +17,8 @@ export function codecNotFound(serializeType: number): RpcxError {
 }
 
 /** Go's `ErrReqReachLimit` text; a PostReadRequest plugin may also throw an error with it. */
-export const RATE_LIMIT_TEXT = 'request reached rate limit';
-
 /** Answer to requests that arrive while the server drains for shutdown (Go drops them silently). */
-export { SHUTTING_DOWN_TEXT };
+export { RATE_LIMIT_TEXT, SHUTTING_DOWN_TEXT };
 
 export function shuttingDown(): RpcxError {
   return new RpcxError(ErrorCode.Shutdown, SHUTTING_DOWN_TEXT);

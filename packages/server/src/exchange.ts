@@ -16,6 +16,7 @@ import {
   monotonicNow,
   newMetadata,
   RpcxError,
+  type ServerRequestMessage,
 } from '@rpcx/core';
 import type { Message } from '@rpcx/protocol';
 import type { Connection } from './connection.js';
@@ -56,6 +57,14 @@ export class Exchange implements ServerCall {
    * closed with this.
    */
   closeAfterResponse: RpcxError | undefined = undefined;
+  /**
+   * Who made the call: what `auth` returned, or what an interceptor put here. Declared, not
+   * initialised: the property exists only once set (reads before give undefined), so servers
+   * without auth build their exchanges exactly as before.
+   */
+  declare principal: unknown;
+  /** Its diagnostics message, from the chain's start to the end, while someone listens. */
+  observed: ServerRequestMessage | undefined = undefined;
   readonly #conn: Connection;
   readonly #host: ExchangeHost;
   /** Monotonic deadline for the queue; NaN without one. */
@@ -152,7 +161,7 @@ export class Exchange implements ServerCall {
       if (!Number.isNaN(this.#deadlineAt)) {
         this.#deadlineEntry = this.#host.deadlines.add(this.#deadlineAt, this);
       }
-      this.#conn.watchers.add(this);
+      this.#conn.watch(this);
     }
     return controller.signal;
   }
@@ -176,7 +185,7 @@ export class Exchange implements ServerCall {
       this.#host.deadlines.cancel(this.#deadlineEntry);
       this.#deadlineEntry = undefined;
     }
-    this.#conn.watchers.delete(this);
+    this.#conn.unwatch(this);
   }
 
   /**
@@ -207,7 +216,7 @@ export class Exchange implements ServerCall {
       this.#host.deadlines.cancel(this.#deadlineEntry);
       this.#deadlineEntry = undefined;
     }
-    this.#conn.watchers.delete(this);
+    this.#conn.unwatch(this);
     const controller = this.#controller;
     if (controller !== undefined && !controller.signal.aborted) controller.abort(reason);
   }

@@ -11,10 +11,13 @@ import {
   asError,
   chainInterceptors,
   DeadlineQueue,
+  diagnostics,
   ErrorCode,
   isRpcxError,
   messageOf,
+  monotonicNow,
   RpcxError,
+  type ServerRequestMessage,
 } from '@rpcx/core';
 import { Message, markResponse, type ReadOptions, readMessage } from '@rpcx/protocol';
 import { authInterceptor } from './auth.js';
@@ -233,9 +236,9 @@ export class RequestPipeline implements ExchangeHost {
       this.responder.end(exchange);
     };
     const plugins = this.settings.plugins;
-    const view = exchange.connection;
+    // The view only when a plugin is there to see it: a heartbeat leaves no state behind.
     const pending = plugins.runIgnoring('heartbeatRequest', plugins.heartbeatRequest, (p) =>
-      p.heartbeatRequest(view, exchange.request),
+      p.heartbeatRequest(exchange.connection, exchange.request),
     );
     if (pending === undefined) echo();
     else pending.then(echo);
@@ -243,6 +246,13 @@ export class RequestPipeline implements ExchangeHost {
 
   /** Runs the call through the chain. */
   private call(exchange: Exchange): void {
+    if (
+      diagnostics.ServerRequestStart.hasSubscribers ||
+      diagnostics.ServerRequestEnd.hasSubscribers ||
+      diagnostics.ServerRequestError.hasSubscribers
+    ) {
+      observe(exchange);
+    }
     let result: unknown;
     try {
       result = this.handler(exchange);
@@ -259,4 +269,21 @@ export class RequestPipeline implements ExchangeHost {
       this.responder.settle(exchange, result, undefined);
     }
   }
+}
+
+/** A request enters the chain while someone listens: its message, published on start. */
+function observe(exchange: Exchange): void {
+  const request = exchange.request;
+  const message: ServerRequestMessage = {
+    servicePath: request.servicePath,
+    serviceMethod: request.serviceMethod,
+    metadata: request.metadata,
+    remoteAddress: connectionOf(exchange).remoteAddress,
+    startTime: monotonicNow(),
+    durationMs: undefined,
+    error: undefined,
+  };
+  exchange.observed = message;
+  if (diagnostics.ServerRequestStart.hasSubscribers)
+    diagnostics.ServerRequestStart.publish(message);
 }

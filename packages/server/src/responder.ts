@@ -10,9 +10,12 @@ import {
   asError,
   type CallInfo,
   type Codec,
+  diagnostics,
   type Logger,
   messageOf,
+  monotonicNow,
   peerText,
+  type ServerRequestMessage,
   type WarningLimiter,
 } from '@rpcx/core';
 import type { CompressorRegistry, Message } from '@rpcx/protocol';
@@ -43,6 +46,7 @@ export class Responder {
   settle(exchange: Exchange, reply: unknown, failure: Error | undefined): void {
     if (exchange.closeAfterResponse !== undefined && failure !== undefined) {
       // Auth refused the call: answered (unless oneway), told, then the connection closes.
+      if (exchange.observed !== undefined) exchange.observed.error = failure;
       this.report(exchange, failure, false);
       this.refuse(exchange, failure);
       return;
@@ -55,7 +59,10 @@ export class Responder {
         failure = asError(error);
       }
     }
-    if (failure !== undefined) this.report(exchange, failure, true);
+    if (failure !== undefined) {
+      if (exchange.observed !== undefined) exchange.observed.error = failure;
+      this.report(exchange, failure, true);
+    }
     if (exchange.oneway) {
       this.end(exchange);
       return;
@@ -138,6 +145,7 @@ export class Responder {
       // A response that cannot be framed (a non-string metadata value, too large) becomes an
       // error response, so the client hears why instead of waiting.
       const encodeFailure = asError(error);
+      if (exchange.observed !== undefined) exchange.observed.error = encodeFailure;
       this.settings.logger.error(
         `rpcx: cannot encode the response to ${peerText(exchange.servicePath)}.${peerText(exchange.serviceMethod)}: ${encodeFailure.message}`,
         { connection: conn.id, remoteAddress: conn.remoteAddress },
@@ -196,5 +204,18 @@ export class Responder {
     exchange.finish();
     conn.requestDone();
     this.requestFinished();
+    const observed = exchange.observed;
+    if (observed !== undefined) {
+      exchange.observed = undefined;
+      publishEnd(observed);
+    }
   }
+}
+
+/** A request that entered the chain is over: published on end, or on error when it failed. */
+function publishEnd(message: ServerRequestMessage): void {
+  message.durationMs = monotonicNow() - message.startTime;
+  const channel =
+    message.error === undefined ? diagnostics.ServerRequestEnd : diagnostics.ServerRequestError;
+  if (channel.hasSubscribers) channel.publish(message);
 }

@@ -16,6 +16,7 @@ import {
   RpcxError,
   type ServerPlugin,
   silentLogger,
+  traceFromEnvironment,
   WarningLimiter,
 } from '@rpcx/core';
 import {
@@ -49,7 +50,11 @@ import type {
 } from './types.js';
 
 export interface ServerOptions {
-  /** Where the server says what happened (bad input, closed connections, plugin failures). */
+  /**
+   * Where the server says what happened (bad input, closed connections, plugin failures). The
+   * first logger configured in a process also gets the debug lines of the tracers `RPCX_TRACE`
+   * names (see `enableTrace` of @rpcx/core).
+   */
   logger?: Logger;
   /**
    * Codecs besides the built-in raw (0) and JSON (1), e.g. `createProtobufCodec({ ... })`; one
@@ -61,7 +66,10 @@ export interface ServerOptions {
   compressors?: readonly Compressor[];
   /** Server plugins and registry plugins, in order (same as calling `addPlugin` for each). */
   plugins?: readonly (ServerPlugin | RegistryPlugin)[];
-  /** Checks every request's `__AUTH` token (Go's `AuthFunc`). */
+  /**
+   * Checks every request's `__AUTH` token and/or its connection's verified client certificate
+   * (Go's `AuthFunc`); what it returns is the call's `principal` (`ctx.principal`).
+   */
   auth?: AuthFunction;
   /**
    * Interceptors around every call, first outermost (inside auth and the plugins' call hooks).
@@ -168,6 +176,8 @@ export class Server implements ServerHandle {
       closeListeners: () => this.closeListeners(),
     });
     for (const plugin of options.plugins ?? []) this.addPlugin(plugin);
+    // RPCX_TRACE's tracers write to the first logger an application configures.
+    traceFromEnvironment(logger);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,13 @@
 /**
  * The public shapes handlers and plugins see. Implementations are internal to the server.
  */
-import type { CallInfo, ConnectionInfo, Metadata, RpcxMessage } from '@rpcx/core';
+import type {
+  CallInfo,
+  ConnectionInfo,
+  Metadata,
+  RpcxMessage,
+  VerifiedCertificate,
+} from '@rpcx/core';
 
 /** A connected client, as `server.connections()`, plugins and handler contexts show it. */
 export interface ServerConnection extends ConnectionInfo {
@@ -11,6 +17,12 @@ export interface ServerConnection extends ConnectionInfo {
   readonly localAddress: string;
   /** The listener's network: `tcp`, `tls` or `unix`. */
   readonly network: string;
+  /**
+   * The client certificate verified at the TLS handshake (mutual TLS: listen with
+   * `tls: { requestCert: true, ca, ... }`), read once per connection; undefined on plain TCP,
+   * unix and in-process connections, and on TLS without a verified client certificate.
+   */
+  readonly peerCertificate: VerifiedCertificate | undefined;
   readonly closed: boolean;
   /** Requests being handled now. */
   readonly inFlight: number;
@@ -64,8 +76,17 @@ export interface CallContext extends CallInfo {
   readonly signal: AbortSignal;
   /** When the client stops waiting, in `Date.now()` milliseconds; undefined without `__ServerTimeout`. */
   readonly deadline: number | undefined;
-  /** The client's connection: pass it to `server.sendMessage` to push to this client. */
+  /**
+   * The client's connection: pass it to `server.sendMessage` to push to this client. Its
+   * `peerCertificate` is the client certificate verified at the TLS handshake (mutual TLS).
+   */
   readonly connection: ServerConnection;
+  /**
+   * Who is calling, as the server's `auth` function said: what it returned (or resolved to).
+   * Undefined without `auth`, or when it returns nothing. Interceptors may set it too (see
+   * `ServerCall`).
+   */
+  readonly principal: unknown;
   readonly server: ServerHandle;
   /** The decoded request (header fields, paths, metadata, plain payload). */
   readonly request: RpcxMessage;
@@ -78,6 +99,8 @@ export interface CallContext extends CallInfo {
  */
 export interface ServerCall extends CallContext {
   args: unknown;
+  /** Settable: an interceptor that authenticates calls its own way puts its principal here. */
+  principal: unknown;
 }
 
 /**
@@ -89,14 +112,17 @@ export type Handler<A = any, R = any> = (args: A, ctx: CallContext) => R | Promi
 
 /**
  * Checks a request's credentials (Go's `AuthFunc`): `token` is the request's `__AUTH` metadata
- * ('' if absent). Throw (or reject) to refuse: the client gets an error response with the
- * message, then the connection is closed, as in Go. Runs for every request but heartbeats.
+ * ('' if absent), `connection.peerCertificate` the client's verified certificate under mutual
+ * TLS. Throw (or reject) to refuse: the client gets an error response with the message, then the
+ * connection is closed, as in Go. What it returns (or resolves to) — a user, a service account —
+ * becomes the call's `principal` (`ctx.principal`). Runs for every request but heartbeats, before
+ * plugins' call hooks and interceptors.
  */
-export type AuthFunction = (
+export type AuthFunction<P = unknown> = (
   token: string,
   request: RpcxMessage,
   connection: ServerConnection,
-) => void | Promise<void>;
+) => P | Promise<P>;
 
 /** Replaces the error text sent in `__rpcx_error__` (Go's `ServerErrorFunc`). */
 export type ErrorTextFunction = (error: unknown, request: RpcxMessage) => string;

@@ -45,6 +45,21 @@ export {
   stopAllProcesses,
 } from './node-process.js';
 export {
+  type PrometheusOptions,
+  type PrometheusSample,
+  type PrometheusServer,
+  prometheusBinary,
+  startPrometheus,
+  stopAllPrometheus,
+} from './prometheus-launcher.js';
+export {
+  type RedisOptions,
+  type RedisServer,
+  redisServerBinary,
+  startRedis,
+  stopAllRedis,
+} from './redis-launcher.js';
+export {
   type ContractRpc,
   describeRegistryContract,
   type RegistryContractOptions,
@@ -52,8 +67,15 @@ export {
   type RegistryUnderTest,
 } from './registry-contract.js';
 export { contractEndpoints, describeSelectorContract } from './selector-contract.js';
-export { createTlsFixture, type TlsFixture } from './tls-fixture.js';
 export {
+  type ClientCertificateOptions,
+  createTlsFixture,
+  type TlsCredentials,
+  type TlsFixture,
+  type TlsFixtureOptions,
+} from './tls-fixture.js';
+export {
+  freeLoopbackPort,
   startZookeeper,
   stopAllZookeepers,
   type ZookeeperOptions,

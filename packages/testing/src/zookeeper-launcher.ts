@@ -29,6 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startWatchdog, stopWatchdog } from './watchdog.js';
 
 export interface ZookeeperOptions {
   /** ZooKeeper's `tickTime` (ms); sessions may last 2 to 20 ticks. Default 200. */
@@ -314,23 +315,14 @@ class Launched implements ZookeeperServer {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  /** Kills the JVM when this process dies without stopping it (its stdin pipe then closes). */
+  /** Kills the JVM when this process dies without stopping it (watchdog.ts). */
   private startWatchdog(pid: number): void {
-    const watchdog = spawn('sh', ['-c', 'read -r line; kill -9 "$0" 2>/dev/null', String(pid)], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    watchdog.once('error', () => {});
-    this.watchdog = watchdog;
+    this.watchdog = startWatchdog(pid);
   }
 
   private stopWatchdog(): void {
-    const watchdog = this.watchdog;
+    stopWatchdog(this.watchdog);
     this.watchdog = undefined;
-    if (watchdog === undefined) return;
-    // The JVM is gone: the watchdog must not kill whatever reuses its pid (killed before its
-    // stdin closes, so it never gets to `kill`).
-    watchdog.kill('SIGKILL');
-    watchdog.stdin?.destroy();
   }
 }
 

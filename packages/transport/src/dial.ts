@@ -1,9 +1,10 @@
 /** Opens a client socket to an rpcx address. */
 import { connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { formatAddress, parseAddress, type RpcxAddress } from './address.js';
 import { dialInProcess } from './in-process.js';
+import { noteClientCertificate } from './peer-certificate.js';
 import { toRpcxError } from './socket-errors.js';
 import type { TransportSocket } from './transport-socket.js';
 
@@ -78,6 +79,7 @@ export function dial(
     const onAbort = () => fail(new RpcxError(ErrorCode.Canceled, `${context}: canceled`));
     const onReady = () => {
       cleanup();
+      if (useTls) noteClientCertificate(socket as TLSSocket);
       if (address.network !== 'unix') {
         socket.setNoDelay(true);
         const keepAlive = options.keepAliveMs ?? 60_000;

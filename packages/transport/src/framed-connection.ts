@@ -5,9 +5,10 @@
  * end of the turn — or earlier: once a socket buffer's worth has gathered, and once the received
  * chunk they answer has been handled. When the peer reads slowly the caller is told (`write`
  * returns false, `drained()` waits) — a server can also stop reading requests until the responses
- * have drained.
+ * have drained. A connection of a client or server (`side`) is published on the `Connection…`
+ * diagnostics channels when it opens and closes, while someone listens.
  */
-import { ErrorCode, RpcxError } from '@rpcx/core';
+import { type ConnectionMessage, diagnostics, ErrorCode, RpcxError } from '@rpcx/core';
 import {
   FrameDecoder,
   type FrameLimits,
@@ -31,6 +32,11 @@ export interface FramedConnectionOptions {
   frameTimeoutMs?: number;
   /** Stop reading while the peer is not reading our writes (servers: bounds queued responses). */
   pauseReadsWhileBackpressured?: boolean;
+  /**
+   * Whose connection it is, as `diagnostics.ConnectionOpen`/`ConnectionClose` name it; without
+   * it (a test harness, a raw tool) nothing is published.
+   */
+  side?: 'client' | 'server';
 }
 
 let nextConnectionId = 1;
@@ -49,7 +55,8 @@ export class FramedConnection {
   private idleTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private framesRead = 0;
-  private drainWaiters: Array<() => void> = [];
+  /** Who waits in `drained()`; made by the first (most connections never wait). */
+  private drainWaiters: Array<() => void> | undefined;
   private readonly batch = new WriteBatch();
   private flushScheduled = false;
 
@@ -68,10 +75,14 @@ export class FramedConnection {
     socket.on('drain', () => this.onDrain());
     socket.on('close', () => this.onSocketClose());
     // A timer of ours rather than `socket.setTimeout`: it runs on the global timers, so tests can
-    // drive it with fake timers instead of racing the clock. Traffic either way restarts it.
+    // drive it with fake timers instead of racing the clock. Traffic either way restarts it. Its
+    // callback is shared by every connection (`this` is its argument): no closure per connection.
     if (options.idleTimeoutMs) {
-      this.idleTimer = setTimeout(this.onIdle, options.idleTimeoutMs);
+      this.idleTimer = setTimeout(FramedConnection.onIdle, options.idleTimeoutMs, this);
       this.idleTimer.unref();
+    }
+    if (options.side !== undefined && diagnostics.ConnectionOpen.hasSubscribers) {
+      diagnostics.ConnectionOpen.publish(this.describe(options.side, undefined));
     }
   }
 
@@ -165,7 +176,9 @@ export class FramedConnection {
   /** Resolves when the write buffer has drained (at once if it has), or the connection closed. */
   drained(): Promise<void> {
     if (!this.socket.writableNeedDrain || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    this.drainWaiters ??= [];
+    const waiters = this.drainWaiters;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   /** Stops reading requests (graceful shutdown); written responses still go out. */
@@ -225,34 +238,34 @@ export class FramedConnection {
       clearTimeout(this.frameTimer);
       this.frameTimer = undefined;
     } else if (this.frameTimer === undefined) {
-      this.frameTimer = setTimeout(this.onFrameTimeout, timeout);
+      this.frameTimer = setTimeout(FramedConnection.onFrameTimeout, timeout, this);
     } else if (frameCompleted) {
       this.frameTimer.refresh();
     }
   }
 
-  private readonly onIdle = (): void => {
-    this.destroy(
+  private static onIdle(conn: FramedConnection): void {
+    conn.destroy(
       new RpcxError(
         ErrorCode.Timeout,
-        `connection ${this.remoteAddress} idle for ${this.options.idleTimeoutMs} ms`,
+        `connection ${conn.remoteAddress} idle for ${conn.options.idleTimeoutMs} ms`,
       ),
     );
-  };
+  }
 
-  private readonly onFrameTimeout = (): void => {
+  private static onFrameTimeout(conn: FramedConnection): void {
     // While we do not read (our own backpressure), the frame cannot complete: not the peer's fault.
-    if (this.socket.isPaused()) {
-      this.frameTimer?.refresh();
+    if (conn.socket.isPaused()) {
+      conn.frameTimer?.refresh();
       return;
     }
-    this.destroy(
+    conn.destroy(
       new RpcxError(
         ErrorCode.Timeout,
-        `connection ${this.remoteAddress} sent part of a frame and stalled for ${this.options.frameTimeoutMs} ms`,
+        `connection ${conn.remoteAddress} sent part of a frame and stalled for ${conn.options.frameTimeoutMs} ms`,
       ),
     );
-  };
+  }
 
   private onDrain(): void {
     if (this.options.pauseReadsWhileBackpressured && !this.readsStopped) this.socket.resume();
@@ -261,7 +274,8 @@ export class FramedConnection {
 
   private releaseDrainWaiters(): void {
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (waiters === undefined) return;
+    this.drainWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 
@@ -278,5 +292,19 @@ export class FramedConnection {
     clearTimeout(this.closeTimer);
     this.releaseDrainWaiters();
     this.options.onClose?.(this.closeError);
+    const side = this.options.side;
+    if (side !== undefined && diagnostics.ConnectionClose.hasSubscribers) {
+      diagnostics.ConnectionClose.publish(this.describe(side, this.closeError));
+    }
+  }
+
+  private describe(side: 'client' | 'server', error: RpcxError | undefined): ConnectionMessage {
+    return {
+      side,
+      id: this.id,
+      localAddress: this.localAddress,
+      remoteAddress: this.remoteAddress,
+      error,
+    };
   }
 }

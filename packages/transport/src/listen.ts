@@ -1,11 +1,11 @@
 /** Listens on an rpcx address and hands over each accepted socket. */
 import { createServer, type Server } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { ErrorCode, RpcxError } from '@rpcx/core';
 import { formatAddress, parseAddress, type RpcxAddress } from './address.js';
 import { listenInProcess } from './in-process.js';
 import { toRpcxError } from './socket-errors.js';
-import type { TransportSocket } from './transport-socket.js';
+import { describeRemote, type TransportSocket } from './transport-socket.js';
 
 export interface ListenOptions {
   /** Serve TLS (required for `tls@` addresses; turns `tcp@` into TLS too; ignored for `inprocess@`). */
@@ -54,8 +54,8 @@ export function listen(
   let server: Server;
   if (useTls) {
     const tlsServer = createTlsServer(options.tls!, onConnection);
-    tlsServer.on('tlsClientError', (error) =>
-      options.onHandshakeError?.(toRpcxError(error, 'tls handshake')),
+    tlsServer.on('tlsClientError', (error, socket) =>
+      options.onHandshakeError?.(handshakeError(error, socket)),
     );
     server = tlsServer;
   } else {
@@ -77,6 +77,24 @@ export function listen(
         },
         ready,
       );
+  });
+}
+
+/**
+ * Why a TLS handshake failed, with the client's address when Node still knows it. Node closes
+ * the socket of a client whose certificate does not verify without saying why, to the client (no
+ * TLS alert) or in the error (`socket hang up`): the reason is the socket's `authorizationError`.
+ */
+function handshakeError(error: Error, socket: TLSSocket): RpcxError {
+  const context =
+    socket.remoteAddress === undefined
+      ? 'tls handshake'
+      : `tls handshake with ${describeRemote(socket)}`;
+  const refusal = socket.authorizationError as unknown;
+  if (refusal === undefined || refusal === null) return toRpcxError(error, context);
+  const why = refusal instanceof Error ? refusal.message : String(refusal);
+  return new RpcxError(ErrorCode.Unauthenticated, `${context}: certificate refused: ${why}`, {
+    cause: error,
   });
 }
 

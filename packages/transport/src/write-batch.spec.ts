@@ -59,14 +59,13 @@ describe('WriteBatch', () => {
   it('keeps batched bytes when a frame does not fit in the arena any more', () => {
     const batch = new WriteBatch();
     const frame = 60 * 1024;
-    // Fill most of the 256 KiB arena, taking as a socket would...
-    for (let i = 0; i < 4; i++) {
-      batch.add(bytes(frame, i));
-      batch.take();
-    }
+    // Use the first arena, taking as a socket would...
+    batch.add(bytes(100, 1));
+    batch.take();
     // ...then batch a small frame and reserve one that needs a fresh arena.
     batch.add(bytes(10, 5));
     const arenaBefore = batch.arena;
+    expect(arenaBefore.length).toBeLessThan(frame);
     const at = batch.reserve(frame);
     expect(batch.arena).not.toBe(arenaBefore);
     expect(at).toBe(10);
@@ -76,6 +75,38 @@ describe('WriteBatch', () => {
     expect(taken.length).toBe(10 + frame);
     expect(taken.subarray(0, 10)).toEqual(bytes(10, 5));
     expect(taken.subarray(10).every((byte) => byte === 6)).toBe(true);
+  });
+
+  it('holds no arena until the first frame, then a small one for small frames', () => {
+    const batch = new WriteBatch();
+    expect(batch.arena.length).toBe(0);
+    // A heartbeat's answer, recycled after each write as the socket takes it at once.
+    for (let i = 0; i < 100; i++) {
+      batch.add(bytes(32, i));
+      batch.take();
+      batch.recycle();
+    }
+    expect(batch.arena.length).toBe(256);
+  });
+
+  it('doubles the arena when a batch does not fit, up to 256 KiB', () => {
+    const batch = new WriteBatch();
+    const sizes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Never recycled: the socket holds every byte, so each full arena is replaced.
+      batch.add(bytes(1000, i));
+      batch.take();
+      if (sizes.at(-1) !== batch.arena.length) sizes.push(batch.arena.length);
+    }
+    expect(sizes).toEqual([1000, 2000, 4000, 8000, 16000, 32000]);
+    for (let i = 0; i < 1000; i++) {
+      batch.add(bytes(1000, i));
+      batch.take();
+    }
+    expect(batch.arena.length).toBe(256 * 1024);
+    // A batch larger than that gets an arena of its size.
+    batch.add(bytes(300 * 1024, 1));
+    expect(batch.arena.length).toBe(300 * 1024);
   });
 
   it('drops a reserved region that is never committed', () => {

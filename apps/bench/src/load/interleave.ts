@@ -3,14 +3,21 @@
  * rows share the machine's good and bad moments, which is what makes their ratios meaningful on
  * a noisy machine.
  */
-import { LoadRecorder, type LoadResult, measureSlice, warmUp } from './load-generator.js';
+import {
+  LoadRecorder,
+  type LoadResult,
+  type LoadSource,
+  measureSlice,
+  warmUp,
+} from './load-generator.js';
 
-/** One row of the table: what to call and which server answers. */
-export interface Load {
+/** One row of the table: where its calls come from and which server answers them. */
+export type Load = LoadSource & {
   name: string;
-  call: () => Promise<unknown>;
   serverCpu: () => Promise<number>;
-}
+  /** The server's RSS, read after each slice (optional: the load run leaves it out). */
+  serverRss?: () => Promise<number>;
+};
 
 export interface InterleavePlan {
   concurrency: number;
@@ -31,7 +38,7 @@ export async function measureInterleaved(
 ): Promise<InterleavedResult[]> {
   const { concurrency, rounds } = plan;
   for (const load of loads) {
-    await warmUp({ concurrency, durationMs: plan.warmupMs, call: load.call });
+    await warmUp({ ...load, concurrency, durationMs: plan.warmupMs });
   }
   const recorders = loads.map(() => new LoadRecorder());
   const roundRates: number[][] = loads.map(() => []);
@@ -42,15 +49,9 @@ export async function measureInterleaved(
     const order = round % 2 === 0 ? [...loads.keys()] : [...loads.keys()].reverse();
     for (const i of order) {
       const load = loads[i]!;
-      const slice = {
-        concurrency,
-        durationMs: sliceMs,
-        call: load.call,
-        serverCpu: load.serverCpu,
-      };
       const recorder = recorders[i]!;
       const [requests, seconds] = [recorder.latencies.count, recorder.seconds];
-      await measureSlice(slice, recorder);
+      await measureSlice({ ...load, concurrency, durationMs: sliceMs }, recorder);
       roundRates[i]!.push((recorder.latencies.count - requests) / (recorder.seconds - seconds));
     }
   }

@@ -24,4 +24,16 @@ describe('LatencyLog', () => {
     expect(log.percentile(0.98)).toBe(150);
     expect(log.percentile(0.99)).toBe(250);
   });
+
+  it('merges counts from another process with its own calls', () => {
+    const log = new LatencyLog();
+    for (let i = 0; i < 50; i++) log.add(0.1);
+    // A Go client's histogram: 40 calls of 200 µs, 10 of 150 ms (past the span).
+    log.addCount(200, 40);
+    log.addCount(150_000, 10);
+    expect(log.count).toBe(100);
+    expect(log.percentile(0.25)).toBeCloseTo(0.1005, 6);
+    expect(log.percentile(0.6)).toBeCloseTo(0.2005, 6);
+    expect(log.percentile(0.95)).toBe(150);
+  });
 });

@@ -17,6 +17,16 @@ export class LatencyLog {
     this.count++;
   }
 
+  /**
+   * `calls` calls that each took `micros` µs (whole µs), as another process counted them (a Go
+   * client reports its latencies that way).
+   */
+  addCount(micros: number, calls: number): void {
+    if (micros < SPAN_US) this.counts[micros] = this.counts[micros]! + calls;
+    else for (let i = 0; i < calls; i++) this.slow.push(micros / 1000);
+    this.count += calls;
+  }
+
   percentile(p: number): number {
     if (this.count === 0) return Number.NaN;
     const rank = Math.min(this.count - 1, Math.floor(p * this.count));

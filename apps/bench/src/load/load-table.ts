@@ -98,7 +98,7 @@ export function printClientRatios(rows: Row[]): void {
 }
 
 /** `median (min–max)` of per-round ratios. */
-function byRoundSpread(ratios: number[]): string {
+export function byRoundSpread(ratios: number[]): string {
   const sorted = [...ratios].sort((a, b) => a - b);
   return (
     `${median(sorted).toFixed(2)} (${sorted[0]!.toFixed(2)}–` +
@@ -107,7 +107,7 @@ function byRoundSpread(ratios: number[]): string {
 }
 
 /** Of sorted values. */
-function median(sorted: number[]): number {
+export function median(sorted: number[]): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

@@ -21,10 +21,12 @@
  * with an explicit breaker and a counting plugin), beside three plain Clients to the same servers
  * picked in turn; and one over the server of our one-server row of that call. The run prints each
  * XClient row ÷ its plain Client row. They have no baseline twins.
+ *
+ * The `ops` rows (ops-loads.ts, not run by default: `--rows say,ops`) make the Say call with
+ * tracing, the access log and metrics on, each ÷ the plain Say row.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchmarkMessage, createBenchmarkMessage } from '../bench-message.js';
 import { loadBaseline } from './baseline.js';
@@ -36,25 +38,20 @@ import {
 } from './governance-loads.js';
 import { type InterleavePlan, type Load, measureInterleaved } from './interleave.js';
 import { printBaselineRatios, printClientRatios, printTable } from './load-table.js';
+import { OPS_ROWS, type OpsRows, printOpsRatios, startOpsRows } from './ops-loads.js';
 import { RawEchoClient, rawFrame } from './raw-echo.js';
 import { CEILING_ROW, type Row, toRows } from './rows.js';
 import { RPCX_ROWS, type RpcxRow, rpcxLoads, type Workload } from './rpcx-loads.js';
 import { ourSide, type RpcxSide } from './rpcx-side.js';
+import { fromInvocationDir, PLAN_OPTIONS, planFrom } from './run-options.js';
 import { type ServerProcess, startServerProcess } from './server-child.js';
 
 const port = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
 
-/** A path given on the command line, relative to where `pnpm` was run (it runs us in apps/bench). */
-const fromInvocationDir = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '6000' },
-      // A fresh process needs a few seconds to reach its steady speed (JIT, V8 growing its young
-      // generation, socket buffers): measure after that, for the ceiling and rpcx alike.
-      warmup: { type: 'string', default: '3000' },
-      rounds: { type: 'string', default: '6' },
+      ...PLAN_OPTIONS,
       concurrency: { type: 'string', default: '1,100' },
       rows: { type: 'string', default: [...RPCX_ROWS, GOVERNANCE_ROWS].join(',') },
       // What the governance rows call: 'say' (protobuf) or 'echo' (raw payload).
@@ -63,14 +60,10 @@ async function main(): Promise<void> {
       json: { type: 'string' },
     },
   });
-  const plan = {
-    durationMs: Number(values.duration),
-    warmupMs: Number(values.warmup),
-    rounds: Math.max(1, Number(values.rounds)),
-  };
+  const plan = planFrom(values);
   const levels = values.concurrency.split(',').map(Number);
   const names = values.rows.split(',');
-  const known: readonly string[] = [...RPCX_ROWS, GOVERNANCE_ROWS];
+  const known: readonly string[] = [...RPCX_ROWS, GOVERNANCE_ROWS, OPS_ROWS];
   const unknown = names.filter((row) => !known.includes(row));
   if (unknown.length > 0) throw new Error(`--rows: no row ${unknown} (rows: ${known})`);
   const selected = names.filter((row): row is RpcxRow =>
@@ -117,12 +110,14 @@ async function main(): Promise<void> {
       governance ? xclientCall : undefined,
       work,
       { ...plan, concurrency },
+      names.includes(OPS_ROWS),
     );
     const level = toRows(measured, concurrency, references);
     rows.push(...level);
     printTable(level);
     printBaselineRatios(level);
     printClientRatios(level);
+    printOpsRatios(level);
     if (plugin) {
       console.log(
         `(the counting plugin saw ${plugin.started} preCall, ${plugin.finished} postCall, ` +
@@ -147,6 +142,8 @@ async function measureLevel(
   governance: RpcxRow | undefined,
   work: Workload,
   plan: InterleavePlan,
+  /** Whether to measure the ops rows too. */
+  ops = false,
 ) {
   // Undone in reverse: clients close before their servers stop.
   const cleanups: Array<() => unknown> = [];
@@ -183,6 +180,11 @@ async function measureLevel(
       governed = await startGovernanceRows(ourSide, work, governance, single);
       cleanups.push(governed.close);
       loads.push(...governed.loads);
+    }
+    if (ops) {
+      const opsRows: OpsRows = await startOpsRows(work);
+      cleanups.push(opsRows.close);
+      loads.push(...opsRows.loads);
     }
     const measured = await measureInterleaved(loads, plan);
     return { measured, plugin: governed?.plugin };

@@ -67,7 +67,8 @@ export function toRows(
   return rows;
 }
 
-function pairRatios(row: InterleavedResult, other: InterleavedResult): PairRatios {
+/** `row` ÷ `other`: req/s, req/s of each round, client and server CPU µs per request. */
+export function pairRatios(row: InterleavedResult, other: InterleavedResult): PairRatios {
   return {
     requestsPerSecond: row.requestsPerSecond / other.requestsPerSecond,
     requestsPerSecondByRound: row.roundRequestsPerSecond.map(

@@ -3,6 +3,7 @@
  * switch, `useBigInt64`, for both directions and all-or-nothing; these walks give the mixed mode
  * rpcx needs: bigint only where a number would lose digits, number everywhere else.
  */
+import { Buffer } from 'node:buffer';
 import type { ExtensionCodecType } from '@msgpack/msgpack';
 
 const UINT32_END = 2 ** 32;
@@ -17,7 +18,11 @@ const MAX_DEPTH = 100;
  * positive (the byte inside a string) only costs a walk; a payload without either byte cannot.
  */
 export function mayHoldInt64(bytes: Uint8Array): boolean {
-  return bytes.indexOf(0xd3) !== -1 || bytes.indexOf(0xcf) !== -1;
+  // Buffer's indexOf is memchr; a plain Uint8Array's own reads byte by byte, ten times slower.
+  const view = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.indexOf(0xd3) !== -1 || view.indexOf(0xcf) !== -1;
 }
 
 /**

@@ -79,6 +79,16 @@ describe('msgpackCodec', () => {
       expect(msgpackCodec.decode(hex('cf 0020000000000000'))).toBe(2n ** 53n);
     });
 
+    it('finds 64-bit ints in a plain Uint8Array view as in a Buffer', () => {
+      // A view into a larger buffer: only its own bytes count, wherever it starts.
+      const backing = Uint8Array.from([0xd3, 0x92, 0xd3, 0, 0, 0, 0, 0, 0, 0, 5, 0x01, 0xcf]);
+      const view = backing.subarray(1, 12);
+      expect(Buffer.isBuffer(view)).toBe(false);
+      expect(msgpackCodec.decode(view)).toEqual([5, 1]);
+      const big = Uint8Array.from([0, ...hex('91 cf 0020000000000001')]).subarray(1);
+      expect(msgpackCodec.decode(big)).toEqual([9007199254740993n]);
+    });
+
     it('decodes a Go int64 within the safe range as a number', () => {
       expect(msgpackCodec.decode(hex('d3 0000000000000005'))).toBe(5);
       expect(msgpackCodec.decode(hex('d3 ffffffffffffffff'))).toBe(-1);

@@ -3,6 +3,7 @@ import { describeCodecContract, hex, rpcxErrorOf, toHex } from '@rpcx/testing';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { createProtobufCodec, isMessageType } from './index.js';
+import { replaceBigInts } from './longs.js';
 import { ArithArgs as StaticArithArgs } from './test-support/arith-static.js';
 
 const codecErrorOf = (run: () => unknown): RpcxError => rpcxErrorOf(run, ErrorCode.Codec);
@@ -22,11 +23,17 @@ const { root } = protobuf.parse(`
     string name = 1; bytes data = 2; bool ok = 3; double ratio = 4;
     repeated string tags = 5; ArithArgs nested = 6;
   }
+  enum Kind { ZERO = 0; ONE = 1; }
+  message Tree {
+    int64 id = 1; Tree left = 2; repeated Tree kids = 3; map<string, Tree> named = 4;
+    Kind kind = 5; ArithArgs args = 6; repeated sfixed64 many = 7;
+  }
 `);
 const ArithArgs = root.lookupType('arith.ArithArgs');
 const Ids = root.lookupType('arith.Ids');
 const Rich = root.lookupType('arith.Rich');
 const Mixed = root.lookupType('arith.Mixed');
+const Tree = root.lookupType('arith.Tree');
 // The same ArithReply, reflected from JSON (what `pbjs -t json` emits) instead of .proto text.
 const ArithReply = protobuf.Root.fromJSON({
   nested: { arith: { nested: { ArithReply: { fields: { c: { type: 'int32', id: 1 } } } } } },
@@ -178,6 +185,72 @@ describe('protobuf codec', () => {
       expect(Mixed.toObject(codec.decode(viaPlain, Mixed), { longs: String })).toEqual(expected);
       // A bigint where only a 32-bit value fits is refused, not written as something else.
       expect(codecErrorOf(() => codec.encode({ small: 1n }, Mixed)).message).toContain('small');
+    });
+
+    it('finds bigints in recursive, repeated and map message fields, any depth', () => {
+      const fields = {
+        id: 1n,
+        left: { id: 2n, left: { id: -(2n ** 63n), many: [1, -1n] } },
+        kids: [{ id: 3n }, { kids: [{ id: 4n, args: { a: 1 } }] }],
+        named: { x: { id: 5n, named: { y: { id: 2n ** 63n - 1n } } } },
+      };
+      const expected = {
+        id: '1',
+        left: { id: '2', left: { id: '-9223372036854775808', many: ['1', '-1'] } },
+        kids: [{ id: '3' }, { kids: [{ id: '4', args: { a: 1 } }] }],
+        named: { x: { id: '5', named: { y: { id: '9223372036854775807' } } } },
+      };
+      const viaPlain = codec.encode(fields, Tree);
+      expect(Tree.toObject(codec.decode(viaPlain, Tree), { longs: String })).toEqual(expected);
+      expect(toHex(codec.encode(Tree.create(fields)))).toBe(toHex(viaPlain));
+      // The caller's objects are left as they were.
+      expect(fields.kids[1]!.kids![0]!.id).toBe(4n);
+    });
+
+    it('finds them in a type used for the first time, its field types not yet resolved', () => {
+      const fresh = protobuf
+        .parse('syntax = "proto3"; message A { B b = 1; } message B { fixed64 f = 1; }')
+        .root.lookupType('A');
+      const bytes = codec.encode({ b: { f: 2n ** 64n - 1n } }, fresh);
+      expect(fresh.toObject(codec.decode(bytes, fresh), { longs: String })).toEqual({
+        b: { f: '18446744073709551615' },
+      });
+    });
+
+    it('looks only at the 64-bit fields and the messages that hold some', () => {
+      const reads: string[] = [];
+      const watched = <T extends object>(target: T): T =>
+        new Proxy(target, {
+          get(object, key, receiver) {
+            if (typeof key === 'string') reads.push(key);
+            return Reflect.get(object, key, receiver);
+          },
+        });
+      const rich = watched({ name: 'n', ok: true, tags: ['a'], nested: { a: 1 } });
+      expect(replaceBigInts(rich, Rich)).toBe(rich);
+      expect(reads).toEqual([]);
+      const tree = watched({ id: 7, kind: 1, args: { a: 1 }, kids: [], left: { id: 1 } });
+      expect(replaceBigInts(tree, Tree)).toBe(tree);
+      expect(reads.sort()).toEqual(['id', 'kids', 'left', 'many', 'named']);
+    });
+
+    it('leaves decoded messages (Longs) as they are, without a copy', () => {
+      const decoded = codec.decode(codec.encode({ id: 5n, left: { id: 2n ** 60n } }, Tree), Tree);
+      expect(decoded.left.id).toBeInstanceOf(protobuf.util.Long);
+      expect(replaceBigInts(decoded)).toBe(decoded);
+    });
+
+    it('refuses a bigint in a field that is not 64-bit, at any depth', () => {
+      expect(codecErrorOf(() => codec.encode({ kind: 1n }, Tree)).message).toContain(
+        'kind: enum value expected',
+      );
+      expect(
+        codecErrorOf(() => codec.encode({ left: { args: { a: 1n } } }, Tree)).message,
+      ).toContain('a: integer expected');
+      // A message instance is not verified: protobufjs itself refuses to mix a bigint in.
+      expect(codecErrorOf(() => codec.encode(Tree.create({ left: { kind: 1n } }))).message).toMatch(
+        /BigInt/,
+      );
     });
 
     it('refuses a bigint beyond 64 bits', () => {

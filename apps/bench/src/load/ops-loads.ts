@@ -1,0 +1,104 @@
+/**
+ * The operations rows of the load run (`--rows say,ops`): the Say call of the `rpcx Say
+ * (protobuf)` row, each row with its own server process and Client with operations features on
+ * (ops-features.ts), printed ÷ that plain row measured in the same interleaved slices.
+ *
+ * - `+tracing`: both sides traced by an SDK, every span sampled and batched (exporter drops them);
+ * - `+tracing 10%`: the same SDK sampling one trace in ten (parent-based trace id ratio);
+ * - `+tracing (no SDK)`: the interceptors with the API's no-op tracer;
+ * - `+access log`: one JSON line per call to /dev/null;
+ * - `+metrics`: @rpcx/metrics on both sides (a registry of their own, never scraped);
+ * - `+metrics +tracing +access log`: all three on (every span sampled, every call logged);
+ * - `+metrics +tracing 10% +access log`: the same with one trace in ten sampled.
+ */
+import { SerializeType } from '@rpcx/client';
+import { BenchmarkMessage } from '../bench-message.js';
+import type { Load } from './interleave.js';
+import { byRoundSpread } from './load-table.js';
+import { clientOps, type OpsFeature } from './ops-features.js';
+import { pairRatios, type Row } from './rows.js';
+import { SAY_ROW, type Workload } from './rpcx-loads.js';
+import { ourSide } from './rpcx-side.js';
+import { startServerProcess } from './server-child.js';
+
+/** `--rows` name of the group. */
+export const OPS_ROWS = 'ops';
+
+const ROWS: ReadonlyArray<readonly [string, readonly OpsFeature[]]> = [
+  [`${SAY_ROW} +tracing`, ['tracing']],
+  [`${SAY_ROW} +tracing 10%`, ['tracing-10%']],
+  [`${SAY_ROW} +tracing (no SDK)`, ['tracing-api']],
+  [`${SAY_ROW} +access log`, ['access-log']],
+  [`${SAY_ROW} +metrics`, ['metrics']],
+  [`${SAY_ROW} +metrics +tracing +access log`, ['metrics', 'tracing', 'access-log']],
+  [`${SAY_ROW} +metrics +tracing 10% +access log`, ['metrics', 'tracing-10%', 'access-log']],
+];
+
+/** The issue's target: all of them on ≥ 0.85 × the plain row's req/s. */
+export const OPS_TARGET = 0.85;
+
+export interface OpsRows {
+  loads: Load[];
+  close(): Promise<void>;
+}
+
+export async function startOpsRows(work: Workload): Promise<OpsRows> {
+  const cleanups: Array<() => unknown> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    const loads: Load[] = [];
+    for (const [name, features] of ROWS) {
+      const server = await startServerProcess('rpcx', ourSide.serverEntry, { ops: features });
+      cleanups.push(server.stop);
+      const client = new ourSide.Client({
+        address: server.address,
+        codecs: [ourSide.createProtobufCodec()],
+        interceptors: clientOps(features),
+      });
+      cleanups.push(() => client.close());
+      await client.connect();
+      const call = async () => {
+        const reply = await client.call<{ field1: string }>('Hello', 'Say', work.message, {
+          serializeType: SerializeType.ProtoBuffer,
+          replyType: BenchmarkMessage,
+        });
+        if (reply.field1 !== 'OK') throw new Error('bad reply');
+      };
+      await call();
+      loads.push({ name, serverCpu: server.cpu, call });
+    }
+    return { loads, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Each ops row ÷ the plain Say row of the same run. */
+export function printOpsRatios(rows: Row[]): void {
+  const plain = rows.find((row) => row.name === SAY_ROW);
+  const ops = rows.filter((row) => ROWS.some(([name]) => name === row.name));
+  if (plain === undefined || ops.length === 0) return;
+  const nameWidth = Math.max(26, ...ops.map((row) => row.name.length + 2));
+  console.log(
+    `\n${`÷ ${SAY_ROW}`.padEnd(nameWidth)}${'req/s'.padStart(8)}${'by round'.padStart(20)}` +
+      `${'client µs'.padStart(11)}${'server µs'.padStart(11)}`,
+  );
+  for (const row of ops) {
+    const ratios = pairRatios(row, plain);
+    console.log(
+      `${row.name.padEnd(nameWidth)}${ratios.requestsPerSecond.toFixed(3).padStart(8)}` +
+        `${byRoundSpread(ratios.requestsPerSecondByRound).padStart(20)}` +
+        `${ratios.clientCpuUs.toFixed(3).padStart(11)}${ratios.serverCpuUs.toFixed(3).padStart(11)}`,
+    );
+  }
+  for (const all of ops.filter((row) => row.name.includes('+metrics +tracing'))) {
+    const ratio = all.requestsPerSecond / plain.requestsPerSecond;
+    console.log(
+      `(target: all on ≥ ${OPS_TARGET} × plain; ${all.name}: ${ratio.toFixed(2)}, ` +
+        `${ratio >= OPS_TARGET ? 'met' : 'NOT met'})`,
+    );
+  }
+}

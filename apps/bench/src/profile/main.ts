@@ -1,0 +1,211 @@
+/**
+ * Where a codec echo spends the server's CPU: a JSON echo and a Protobuf echo through a real rpcx
+ * server (the load run's rpcx server in a child process, CPU-profiled through node:inspector
+ * for the measured slice, see server-process.ts) and client on loopback, then the share of the
+ * server's CPU samples in each @rpcx/codecs function, and that of the codecs' exact-int64 work.
+ *
+ *   node dist/profile/main.js [--duration ms] [--warmup ms] [--concurrency n] [--inlining]
+ *                             [--workloads json,protobuf] [--interval µs] [--keep dir]
+ *
+ * - json: `Hello.Echo` with serialize type 1 and the Go struct of the BenchmarkMessage (JSON
+ *   decode of the request, JSON encode of the same object as the reply);
+ * - protobuf: `Hello.Say` with the 581-byte BenchmarkMessage (decode, set field1 and field2,
+ *   encode), what rpcx-benchmark measures.
+ *
+ * The int64 functions are those of the codecs' int64 modules: `json-int64`, `protobuf/longs`
+ * and `msgpack/int64`. Self time of a builtin (JSON.parse, a regular expression) is its caller's.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client } from '@rpcx/client';
+import { createProtobufCodec } from '@rpcx/codecs/protobuf';
+import { SerializeType } from '@rpcx/core';
+import {
+  BENCH_STRING,
+  BenchmarkMessage,
+  createBenchmarkMessage,
+  createGoBenchmarkStruct,
+  type GoBenchmarkStruct,
+} from '../bench-message.js';
+import { LoadRecorder, type LoadResult, measureSlice, warmUp } from '../load/load-generator.js';
+import { startServerProcess } from '../load/server-child.js';
+import { type CpuProfile, type FunctionSamples, selfSamples } from './cpu-profile.js';
+
+const WORKLOADS = {
+  json: {
+    title: 'JSON echo (Hello.Echo, serialize type 1, the Go struct)',
+    call: async (client: Client, struct: GoBenchmarkStruct) => {
+      const reply = await client.call<GoBenchmarkStruct>('Hello', 'Echo', struct, {
+        serializeType: SerializeType.JSON,
+      });
+      if (reply.Field1 !== BENCH_STRING) throw new Error('bad reply');
+    },
+  },
+  protobuf: {
+    title: 'Protobuf echo (Hello.Say, the 581 B BenchmarkMessage)',
+    call: async (client: Client, message: object) => {
+      const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
+        serializeType: SerializeType.ProtoBuffer,
+        replyType: BenchmarkMessage,
+      });
+      if (reply.field1 !== 'OK') throw new Error('bad reply');
+    },
+  },
+} as const;
+type Workload = keyof typeof WORKLOADS;
+
+/** The functions of @rpcx/codecs, built or not. */
+const CODECS_FILE = /\/codecs\/(?:dist\/(?:esm|cjs)|src)\/(.+)\.[jt]s$/;
+/** The codecs' int64 modules, as CODECS_FILE names them. */
+const INT64_MODULES = new Set(['json-int64', 'protobuf/longs', 'msgpack/int64']);
+const TOP_FUNCTIONS = 12;
+const PROFILE_SERVER_ENTRY = fileURLToPath(new URL('./server-process.js', import.meta.url));
+
+const USAGE = `usage: node dist/profile/main.js [options]
+
+options:
+  --duration <ms>     profiled load per workload, after the warm-up (default 5000)
+  --warmup <ms>       load before it, not profiled (default 1000)
+  --concurrency <n>   calls in flight (default 100)
+  --workloads <list>  ${Object.keys(WORKLOADS).join(',')} (default: both)
+  --interval <µs>     sampling interval of the profiler (default 250)
+  --inlining          keep V8's inlining on in the server (default off: the profiler charges
+                      an inlined function to its caller, hiding the small int64 checks)
+  --keep <dir>        keep the .cpuprofile files there (open them in Chrome DevTools)
+  --help              show this text`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '5000' },
+      warmup: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '100' },
+      workloads: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
+      interval: { type: 'string', default: '250' },
+      inlining: { type: 'boolean', default: false },
+      keep: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const workloads = values.workloads.split(',') as Workload[];
+  for (const name of workloads) {
+    if (!(name in WORKLOADS)) throw new Error(`--workloads: no workload ${name}`);
+  }
+  const keep = values.keep === undefined ? undefined : resolve(values.keep);
+  const options = {
+    durationMs: Number(values.duration),
+    warmupMs: Number(values.warmup),
+    concurrency: Number(values.concurrency),
+    intervalUs: Number(values.interval),
+    inlining: values.inlining,
+  };
+  console.log(
+    `Node ${process.version}; ${options.concurrency} calls in flight, ` +
+      `${options.warmupMs} ms warm-up + ${options.durationMs} ms per workload, ` +
+      `sampled every ${options.intervalUs} µs, ` +
+      `server ${options.inlining ? 'with' : 'without'} V8's inlining`,
+  );
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'rpcx-profile-'));
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const workload of workloads) {
+      const file = join(dir, `${workload}.cpuprofile`);
+      const load = await profileServer(workload, file, options);
+      report(workload, load, JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+      if (keep !== undefined) console.log(`\n   profile: ${file}`);
+    }
+  } finally {
+    if (keep === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the workload against a profiled server, which writes the profile of the slice to `file`. */
+async function profileServer(
+  workload: Workload,
+  file: string,
+  options: {
+    durationMs: number;
+    warmupMs: number;
+    concurrency: number;
+    intervalUs: number;
+    inlining: boolean;
+  },
+): Promise<LoadResult> {
+  // Read by the server process (server-process.ts), which inherits the environment.
+  process.env.RPCX_PROFILE_FILE = file;
+  process.env.RPCX_PROFILE_INTERVAL_US = String(options.intervalUs);
+  process.env.RPCX_PROFILE_INLINING = options.inlining ? '1' : '0';
+  const server = await startServerProcess('rpcx', PROFILE_SERVER_ENTRY);
+  const client = new Client({ address: server.address, codecs: [createProtobufCodec()] });
+  try {
+    await client.connect();
+    const argument = workload === 'json' ? createGoBenchmarkStruct() : createBenchmarkMessage();
+    const call = () => WORKLOADS[workload].call(client, argument as never);
+    await warmUp({ concurrency: options.concurrency, durationMs: options.warmupMs, call });
+    const recorder = new LoadRecorder();
+    // The server profiles from the CPU query before the slice to the one after it.
+    await measureSlice(
+      {
+        concurrency: options.concurrency,
+        durationMs: options.durationMs,
+        call,
+        serverCpu: server.cpu,
+      },
+      recorder,
+    );
+    if (recorder.errors > 0) throw new Error(`${workload}: ${recorder.errors} calls failed`);
+    return recorder.result();
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+}
+
+function report(workload: Workload, load: LoadResult, profile: CpuProfile): void {
+  const { total, functions } = selfSamples(profile);
+  const share = (samples: number) => `${((100 * samples) / total).toFixed(2)} %`;
+  const sum = (list: FunctionSamples[]) => list.reduce((samples, f) => samples + f.samples, 0);
+  const codecs = functions.filter((f) => CODECS_FILE.test(f.url));
+  console.log(`\n== ${WORKLOADS[workload].title}`);
+  console.log(
+    `   ${Math.round(load.requestsPerSecond).toLocaleString('en-US')} req/s, ` +
+      `server ${load.serverCpuUs.toFixed(1)} µs CPU per call; ` +
+      `${total.toLocaleString('en-US')} samples of the server at work (idle left out)`,
+  );
+  console.log(`   int64 functions: ${share(sum(codecs.filter(isInt64Function)))} of server CPU`);
+  console.log(`   codec functions: ${share(sum(codecs))}`);
+  printFunctions('@rpcx/codecs functions (* int64)', codecs, share);
+  printFunctions(`top ${TOP_FUNCTIONS} server functions`, functions.slice(0, TOP_FUNCTIONS), share);
+}
+
+function isInt64Function(f: FunctionSamples): boolean {
+  return INT64_MODULES.has(CODECS_FILE.exec(f.url)?.[1] ?? '');
+}
+
+function printFunctions(
+  title: string,
+  functions: FunctionSamples[],
+  share: (samples: number) => string,
+): void {
+  console.log(`\n   ${title}`);
+  for (const f of functions) {
+    const file =
+      f.url === '' ? '' : `${CODECS_FILE.exec(f.url)?.[1] ?? f.url.replace(/^.*\//, '')}:${f.line}`;
+    const mark = isInt64Function(f) ? '*' : ' ';
+    console.log(
+      `   ${mark} ${f.functionName.padEnd(32)} ${file.padEnd(36)} ${share(f.samples).padStart(8)}`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,378 @@
+/**
+ * The access log on real sockets (RawClient → Server on 127.0.0.1) into real Writables: a file,
+ * a collecting stream, a stream that stalls, one that fails. Clocks and the sampler's random
+ * numbers are injected; the rate limit's windows run on the fake clock.
+ */
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { ErrorCode, type Logger, RpcxError, type ServerPlugin } from '@rpcx/core';
+import { encodeMessage } from '@rpcx/protocol';
+import { nextTurn, settle, useFakeClock } from '@rpcx/testing';
+import type { Server } from '../server.js';
+import { cleanup, connect, startServer } from '../test-support/harness.js';
+import { jsonRequest, type RawClient, request } from '../test-support/raw-client.js';
+import { type AccessLogOptions, AccessLogPlugin, traceIdOf } from './access-log.js';
+import { ReqRateLimitingPlugin } from './rate-limit-requests.js';
+
+const T0 = Date.parse('2026-01-02T03:04:05.000Z');
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+
+afterEach(async () => {
+  jest.useRealTimers();
+  await cleanup();
+});
+
+const services = (s: Server) => {
+  s.registerFunction('Arith', 'Mul', (args: { A: number; B: number }) => ({ C: args.A * args.B }));
+  s.registerFunction('Arith', 'Fail', () => {
+    throw new Error('it failed');
+  });
+  s.registerFunction('Arith', 'Tired', () => {
+    throw new RpcxError(ErrorCode.Unavailable, 'come back later');
+  });
+  s.registerFunction('Arith', 'Note', () => undefined);
+};
+
+/** A Writable that keeps what it is given. */
+class Collector extends Writable {
+  chunks: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: (error?: Error | null) => void): void {
+    this.chunks.push(chunk.toString());
+    done();
+  }
+  get lines(): string[] {
+    return this.chunks.join('').split('\n').filter(Boolean);
+  }
+  get records(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+/** A monotonic clock that moves 5 ms each time it is read. */
+function stepping(step = 5): () => number {
+  let now = 0;
+  return () => {
+    now += step;
+    return now;
+  };
+}
+
+async function logged(
+  options: Partial<AccessLogOptions> & { stream: Writable },
+  after: ServerPlugin[] = [],
+): Promise<{ log: AccessLogPlugin; client: RawClient }> {
+  // Lines leave at the end of each turn (flushIntervalMs 0) unless a test says otherwise.
+  const log = new AccessLogPlugin({
+    now: () => T0,
+    monotonic: stepping(),
+    flushIntervalMs: 0,
+    ...options,
+  });
+  const { address } = await startServer({ plugins: [log, ...after] }, services);
+  return { log, client: await connect(address) };
+}
+
+describe('AccessLogPlugin: the lines', () => {
+  test('one JSON line per call: peer, service, method, status, duration, payload bytes, trace id', async () => {
+    const stream = new Collector();
+    const { client } = await logged({ stream });
+    const ok = await client.call(
+      jsonRequest(
+        'Arith',
+        'Mul',
+        { A: 6, B: 7 },
+        { seq: 1, metadata: { traceparent: TRACEPARENT } },
+      ),
+    );
+    await client.call(jsonRequest('Arith', 'Fail', {}, { seq: 2 }));
+    await client.call(jsonRequest('Arith', 'Tired', {}, { seq: 3 }));
+    await client.call(jsonRequest('Arith', 'Nope', {}, { seq: 4 }));
+    await settle(() => stream.lines.length === 4, 'four lines');
+    const peer = client.framed.localAddress;
+    const time = new Date(T0).toISOString();
+    // A failed call with `{}` as its arguments.
+    const failed = (method: string, code: string, error: string) => ({
+      time,
+      peer,
+      service: 'Arith',
+      method,
+      status: 'error',
+      code,
+      error,
+      durationMs: 5,
+      bytesIn: 2,
+      bytesOut: 0,
+    });
+    expect(stream.records).toEqual([
+      {
+        time,
+        peer,
+        service: 'Arith',
+        method: 'Mul',
+        status: 'ok',
+        durationMs: 5,
+        bytesIn: '{"A":6,"B":7}'.length,
+        bytesOut: ok.payload.length,
+        traceId: TRACE_ID,
+      },
+      failed('Fail', 'service_error', 'it failed'),
+      failed('Tired', 'unavailable', 'come back later'),
+      failed('Nope', 'service_error', "rpcx: can't find method Nope"),
+    ]);
+  });
+
+  test('to a file: the lines of one turn leave as one write, every line complete', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rpcx-access-log-'));
+    try {
+      const path = join(dir, 'access.log');
+      const stream = createWriteStream(path);
+      const writes = jest.spyOn(stream, 'write');
+      const { log, client } = await logged({ stream });
+      // Ten requests in one socket write: one data chunk, ten synchronous calls.
+      const requests = Array.from({ length: 10 }, (_, i) =>
+        jsonRequest('Arith', 'Mul', { A: i, B: 2 }, { seq: i + 1 }),
+      );
+      client.write(Buffer.concat(requests.map((r) => encodeMessage(r))));
+      await settle(() => log.written === 10, 'ten lines');
+      log.flush();
+      await new Promise<void>((resolve, reject) =>
+        stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      );
+      const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+      expect(lines.map((line) => JSON.parse(line).method)).toEqual(Array(10).fill('Mul'));
+      expect(writes.mock.calls.length).toBeLessThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('by default lines leave in chunks: after flushIntervalMs, or at once at 64 KiB', async () => {
+    useFakeClock();
+    const stream = new Collector();
+    const { log, client } = await logged({ stream, flushIntervalMs: 100 });
+    for (let seq = 1; seq <= 3; seq++) {
+      await client.call(jsonRequest('Arith', 'Mul', { A: seq, B: 1 }, { seq }));
+    }
+    await nextTurn();
+    expect(stream.chunks).toEqual([]);
+    jest.advanceTimersByTime(100);
+    expect(stream.chunks).toHaveLength(1);
+    expect(stream.lines).toHaveLength(3);
+    // Long lines: a chunk of 64 KiB goes out without waiting.
+    const { client: other } = await logged({ stream, flushIntervalMs: 60_000 });
+    const long = 'M'.repeat(100);
+    let seq = 0;
+    while (stream.chunks.length === 1) {
+      seq++;
+      await other.call(jsonRequest('Arith', long, {}, { seq }));
+      await nextTurn();
+    }
+    expect(stream.chunks[1]!.length).toBeGreaterThanOrEqual(64 * 1024);
+    expect(log.written).toBe(3);
+  });
+
+  test('a oneway request is logged when it arrives; heartbeats are not logged', async () => {
+    const stream = new Collector();
+    const { log, client } = await logged({ stream });
+    client.send(jsonRequest('Arith', 'Note', { x: 1 }, { seq: 1, oneway: true }));
+    await client.call(request({ heartbeat: true, seq: 2 }));
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 3 }));
+    await settle(() => log.written === 2, 'two lines');
+    expect(stream.records.map((r) => [r.method, r.status, r.bytesOut])).toEqual([
+      ['Note', 'oneway', 0],
+      ['Mul', 'ok', '{"C":1}'.length],
+    ]);
+  });
+
+  test('a request refused by a later plugin (rate limit) is logged with its code', async () => {
+    const stream = new Collector();
+    const limit = new ReqRateLimitingPlugin({ fillIntervalMs: 3_600_000, capacity: 1 });
+    const { log, client } = await logged({ stream }, [limit]);
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1 }));
+    const refused = await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 2 }));
+    expect(refused.metadata.__rpcx_error__).toBeDefined();
+    await settle(() => log.written === 2, 'two lines');
+    expect(stream.records.map((r) => [r.status, r.code])).toEqual([
+      ['ok', undefined],
+      ['error', ErrorCode.RateLimited],
+    ]);
+  });
+
+  test('a formatter writes its own lines; long peer-supplied names are cut', async () => {
+    const stream = new Collector();
+    const { log, client } = await logged({
+      stream,
+      format: (e) => `${e.peer} ${e.service}.${e.method} ${e.status} ${e.durationMs}ms`,
+    });
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1 }));
+    await client.call(jsonRequest('S'.repeat(300), 'Mul', {}, { seq: 2 }));
+    await settle(() => log.written === 2, 'two lines');
+    expect(stream.lines[0]).toBe(`${client.framed.localAddress} Arith.Mul ok 5ms`);
+    expect(stream.lines[1]).toContain(`${'S'.repeat(128)}… (172 more characters).Mul error`);
+  });
+
+  test('the built-in line is exactly JSON.stringify of the entry, escapes included', async () => {
+    const built = new Collector();
+    const stringified = new Collector();
+    const options = { now: () => T0 + 0.5, monotonic: stepping(0.0004), flushIntervalMs: 0 };
+    const plugins = [
+      new AccessLogPlugin({ stream: built, ...options }),
+      new AccessLogPlugin({
+        stream: stringified,
+        format: JSON.stringify,
+        ...options,
+        monotonic: stepping(0.0004),
+      }),
+    ];
+    const { address } = await startServer({ plugins }, services);
+    const client = await connect(address);
+    const names = ['Mul', 'quote"d', 'back\\slash', 'é ü 中', 'ctrl\u0001\n', '</script>'];
+    for (const [i, method] of names.entries()) {
+      await client.call(
+        jsonRequest(
+          'Arith',
+          method,
+          { A: 1, B: 1 },
+          { seq: i + 1, metadata: { traceparent: TRACEPARENT } },
+        ),
+      );
+    }
+    await settle(() => stringified.lines.length === names.length, 'the lines');
+    expect(built.lines).toEqual(stringified.lines);
+    expect(built.records.map((r) => r.method)).toEqual(names);
+    expect(built.records[0]!.durationMs).toBe(0); // 0.4 µs: whole microseconds only
+  });
+
+  test('traceIdOf reads the trace id of a traceparent by its shape only', () => {
+    expect(traceIdOf(TRACEPARENT)).toBe(TRACE_ID);
+    expect(traceIdOf(undefined)).toBeUndefined();
+    expect(traceIdOf('00-short')).toBeUndefined();
+    expect(traceIdOf(TRACEPARENT.replace('-', '_'))).toBeUndefined();
+  });
+});
+
+describe('AccessLogPlugin: sampling and the rate limit', () => {
+  test('sampleRatio with an injected random: a call is logged when random() < ratio', async () => {
+    const stream = new Collector();
+    const draws = [0.1, 0.9, 0.49, 0.5, 0];
+    const { client } = await logged({ stream, sampleRatio: 0.5, random: () => draws.shift()! });
+    for (let seq = 1; seq <= 5; seq++) {
+      await client.call(jsonRequest('Arith', 'Mul', { A: seq, B: 1 }, { seq }));
+    }
+    await settle(() => stream.lines.length === 3, 'three lines');
+    expect(stream.records.map((r) => r.bytesIn)).toEqual([
+      '{"A":1,"B":1}'.length,
+      '{"A":3,"B":1}'.length,
+      '{"A":5,"B":1}'.length,
+    ]);
+    expect(draws).toEqual([]);
+  });
+
+  test('maxLinesPerSecond: the rest of the window is counted, and said once the window ends', async () => {
+    useFakeClock();
+    jest.setSystemTime(T0);
+    const stream = new Collector();
+    const { log, client } = await logged({ stream, now: Date.now, maxLinesPerSecond: 2 });
+    for (let seq = 1; seq <= 5; seq++) {
+      await client.call(jsonRequest('Arith', 'Mul', { A: seq, B: 1 }, { seq }));
+    }
+    await settle(() => log.written === 2, 'two lines');
+    expect(log.suppressed).toBe(3);
+    jest.advanceTimersByTime(999);
+    await Promise.resolve();
+    expect(stream.lines).toHaveLength(2);
+    jest.advanceTimersByTime(1);
+    await settle(() => stream.lines.length === 3, 'the notice');
+    expect(stream.records[2]).toEqual({ time: new Date(T0 + 1000).toISOString(), suppressed: 3 });
+    // The next window has its own budget.
+    await client.call(jsonRequest('Arith', 'Mul', { A: 9, B: 1 }, { seq: 6 }));
+    await settle(() => stream.lines.length === 4, 'a line of the next window');
+    expect(stream.records[3]).toMatchObject({ status: 'ok', bytesIn: '{"A":9,"B":1}'.length });
+  });
+
+  test('a line of a later window says what the last one suppressed first, if its timer has not run', async () => {
+    useFakeClock();
+    jest.setSystemTime(T0);
+    const stream = new Collector();
+    const { log, client } = await logged({ stream, now: Date.now, maxLinesPerSecond: 1 });
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1 }));
+    await client.call(jsonRequest('Arith', 'Mul', { A: 2, B: 1 }, { seq: 2 }));
+    jest.setSystemTime(T0 + 5_000); // the clock moves; the window's timer has not fired
+    await client.call(jsonRequest('Arith', 'Mul', { A: 3, B: 1 }, { seq: 3 }));
+    await settle(() => log.written === 3, 'three lines');
+    expect(stream.records.map((r) => r.suppressed ?? r.bytesIn)).toEqual([
+      '{"A":1,"B":1}'.length,
+      1,
+      '{"A":3,"B":1}'.length,
+    ]);
+    jest.runOnlyPendingTimers();
+    await Promise.resolve();
+    expect(stream.lines).toHaveLength(3); // said once
+  });
+});
+
+describe('AccessLogPlugin: a slow or broken stream', () => {
+  test('never buffers without bound: lines are dropped while the stream is full, then counted', async () => {
+    const pending: Array<() => void> = [];
+    const received: string[] = [];
+    const stalled = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _encoding, done) {
+        received.push(chunk.toString());
+        pending.push(() => done());
+      },
+    });
+    const { log, client } = await logged({ stream: stalled, maxBufferedBytes: 1 });
+    for (let seq = 1; seq <= 4; seq++) {
+      await client.call(jsonRequest('Arith', 'Mul', { A: seq, B: 1 }, { seq }));
+    }
+    await settle(() => log.written + log.dropped === 4, 'four lines accounted for');
+    // The first line went out and was never acknowledged: the stream holds it, the rest drop.
+    expect(log.written).toBe(1);
+    expect(log.dropped).toBe(3);
+    expect(stalled.writableLength).toBeGreaterThan(0);
+    pending.shift()!();
+    await client.call(jsonRequest('Arith', 'Mul', { A: 5, B: 1 }, { seq: 5 }));
+    await settle(() => received.length === 2, 'the next chunk');
+    const [notice, line] = received[1]!
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(notice).toEqual({ time: new Date(T0).toISOString(), dropped: 3 });
+    expect(line).toMatchObject({ method: 'Mul', bytesIn: '{"A":5,"B":1}'.length });
+  });
+
+  test('a stream that fails: warned once, later lines dropped, the server unharmed', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug() {},
+      info() {},
+      warn: (message) => void warnings.push(message),
+      error() {},
+    };
+    const broken = new Writable({
+      write(_chunk, _encoding, done) {
+        done(new Error('disk full'));
+      },
+    });
+    const { log, client } = await logged({ stream: broken, logger });
+    for (let seq = 1; seq <= 3; seq++) {
+      const reply = await client.call(jsonRequest('Arith', 'Mul', { A: seq, B: 2 }, { seq }));
+      expect(Buffer.from(reply.payload).toString()).toBe(JSON.stringify({ C: seq * 2 }));
+    }
+    await settle(() => log.dropped >= 1, 'a dropped line');
+    expect(warnings).toEqual(['rpcx: access log stream failed, lines are dropped: disk full']);
+    expect(log.written + log.dropped).toBe(3);
+  });
+
+  test('options are checked', () => {
+    const stream = new Collector();
+    expect(() => new AccessLogPlugin({ stream, sampleRatio: 1.5 })).toThrow(RangeError);
+    expect(() => new AccessLogPlugin({ stream, sampleRatio: Number.NaN })).toThrow(RangeError);
+    expect(() => new AccessLogPlugin({ stream, maxLinesPerSecond: 0 })).toThrow(RangeError);
+    expect(() => new AccessLogPlugin({ stream, flushIntervalMs: -1 })).toThrow(RangeError);
+  });
+});
