@@ -13,9 +13,10 @@
  *
  * The calls made and failed are printed per registry.
  */
+
+import { eventually } from '@rpcx/testing';
 import {
   type CallsResult,
-  eventually,
   type InteropRig,
   listedKeys,
   type RegistryInterop,

@@ -15,13 +15,12 @@
  * [Go quirk] Go's discovery lists every rpcx server on the network whatever service it serves.
  */
 import { dirname } from 'node:path';
-import { netnsUnavailable } from '@rpcx/testing';
+import { eventually, netnsUnavailable } from '@rpcx/testing';
 import { MdnsAgent } from '../../../packages/registry-mdns/src/test-support/netns-registry.js';
 import { goBin } from './go-tools.js';
 import {
   type CallsOptions,
   type CallsResult,
-  eventually,
   type GoCallsResult,
   type GoServerHandle,
   type GoServerOptions,

@@ -140,24 +140,6 @@ export abstract class RigBase {
   }
 }
 
-/** Polls `read` every 20 ms until `check` holds; throws after `limitMs` with the last value. */
-export async function eventually<T>(
-  read: () => T | Promise<T>,
-  check: (value: T) => boolean,
-  limitMs: number,
-  what: string,
-): Promise<T> {
-  const giveUp = Date.now() + limitMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > giveUp) {
-      throw new Error(`not within ${limitMs} ms: ${what} (last: ${JSON.stringify(value)})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** The keys a discovery lists, sorted. */
 export const listedKeys = (discovery: ServiceDiscovery): string[] =>
   discovery

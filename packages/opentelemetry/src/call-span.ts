@@ -15,6 +15,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { callAttributes } from './attributes.js';
+import { randomFraction } from './new-trace-ids.js';
 import type { ResolvedTracing } from './options.js';
 
 /** The span `Service/Method` of `kind`, a child of `parent`. */
@@ -55,6 +56,15 @@ export function unsampledParent(
   const valid =
     parentSpanContext.traceId !== INVALID_TRACEID && parentSpanContext.spanId !== INVALID_SPANID;
   return valid ? parentSpanContext : undefined;
+}
+
+/**
+ * Whether a call that starts a new trace (`parent` has no span) is left out here, by
+ * `rootSampleRatio`, before the SDK is asked. A call with a parent is never drawn: it follows it.
+ */
+export function leftOutAsNewTrace(tracing: ResolvedTracing, parent: Context): boolean {
+  if (tracing.rootSampleRatio >= 1 || trace.getSpanContext(parent) !== undefined) return false;
+  return randomFraction() >= tracing.rootSampleRatio;
 }
 
 /** `next(call)` with `active` as the active context; `end` is told how it ended. */

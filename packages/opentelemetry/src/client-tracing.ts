@@ -6,9 +6,16 @@
 import { type Context, context, SpanKind, type TextMapPropagator, trace } from '@opentelemetry/api';
 import type { CallOptions, ConnectionInfo, Metadata } from '@rpcx/core';
 import { clientSideEndpoint, endSpan } from './attributes.js';
-import { carriesNoTrace, runInSpan, startCallSpan, unsampledParent } from './call-span.js';
+import {
+  carriesNoTrace,
+  leftOutAsNewTrace,
+  runInSpan,
+  startCallSpan,
+  unsampledParent,
+} from './call-span.js';
+import { unsampledRootSpanContext } from './new-trace-ids.js';
 import { resolveTracing, type TracingOptions } from './options.js';
-import { injectSpan, metadataGetter } from './propagator.js';
+import { injectSpan, injectSpanContext, metadataGetter } from './propagator.js';
 
 /** What the interceptor reads and writes of a call: the shape of `@rpcx/client`'s `ClientCall`. */
 export interface TracedClientCall {
@@ -50,6 +57,14 @@ export function clientTracing(options: TracingOptions = {}): ClientTracingInterc
       injectSpan(propagator, unsampled, parent, metadata);
       call.metadata = metadata;
       return context.with(parent, next, undefined, call);
+    }
+    if (leftOutAsNewTrace(tracing, parent)) {
+      // A new trace, sampled out here: it travels in the metadata alone (what is left of the
+      // chain sends the call; it has no span to see).
+      const metadata: Metadata = { ...call.metadata };
+      injectSpanContext(propagator, unsampledRootSpanContext(), parent, metadata);
+      call.metadata = metadata;
+      return next(call);
     }
     const span = startCallSpan(tracing, SpanKind.CLIENT, call, parent);
     const spanContext = span.spanContext();

@@ -39,6 +39,16 @@ export interface TracingOptions {
    * a sampler that does not follow the parent.
    */
   followParentSampling?: boolean;
+  /**
+   * The share of new traces — calls with no parent span — offered to the SDK, 0..1. The others
+   * are left out here without asking the SDK: they get fresh ids and travel on with trace flags
+   * `00`, so every service downstream leaves them out too (`followParentSampling`). The OpenTelemetry
+   * JS SDK spends microseconds on a span even when its sampler says no; with 10 % of traces
+   * wanted, `rootSampleRatio: 0.1` and the SDK's default parent-based always-on sampler leave
+   * the other 90 % out at the cost of a random draw. What is offered, the SDK's sampler still
+   * decides. Default 1: every new trace is offered.
+   */
+  rootSampleRatio?: number;
 }
 
 /** The options resolved once, when the interceptor is made. */
@@ -47,14 +57,20 @@ export interface ResolvedTracing {
   readonly propagator: TextMapPropagator<Metadata>;
   readonly semconv: Semconv;
   readonly followParentSampling: boolean;
+  readonly rootSampleRatio: number;
 }
 
 export function resolveTracing(options: TracingOptions): ResolvedTracing {
+  const rootSampleRatio = options.rootSampleRatio ?? 1;
+  if (!(rootSampleRatio >= 0 && rootSampleRatio <= 1)) {
+    throw new RangeError(`rootSampleRatio must be in 0..1, got ${rootSampleRatio}`);
+  }
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   return {
     tracer: provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION),
     propagator: options.propagator ?? traceContextPropagator,
     semconv: options.semconv ?? semconvFromEnv(),
     followParentSampling: options.followParentSampling ?? true,
+    rootSampleRatio,
   };
 }

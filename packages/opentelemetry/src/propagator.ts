@@ -131,6 +131,23 @@ export function injectSpan(
   else propagator.inject(active, metadata, metadataSetter);
 }
 
+/**
+ * `injectSpan` of a span context no Context holds yet: the Context a propagator reads from is
+ * made only for a propagator other than the default one.
+ */
+export function injectSpanContext(
+  propagator: TextMapPropagator<Metadata>,
+  spanContext: SpanContext,
+  parent: Context,
+  metadata: Metadata,
+): void {
+  if (propagator === traceContextPropagator) {
+    traceContextPropagator.injectValid(spanContext, metadata);
+  } else {
+    propagator.inject(trace.setSpanContext(parent, spanContext), metadata, metadataSetter);
+  }
+}
+
 /** Reads request metadata as a propagator's carrier. */
 export const metadataGetter: TextMapGetter<Metadata> = {
   keys: (carrier) => Object.keys(carrier),

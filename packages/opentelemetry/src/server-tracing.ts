@@ -6,7 +6,14 @@
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { type ConnectionInfo, ErrorCode, type Metadata } from '@rpcx/core';
 import { endSpan, serverSideEndpoints } from './attributes.js';
-import { carriesNoTrace, runInSpan, startCallSpan, unsampledParent } from './call-span.js';
+import {
+  carriesNoTrace,
+  leftOutAsNewTrace,
+  runInSpan,
+  startCallSpan,
+  unsampledParent,
+} from './call-span.js';
+import { unsampledRootSpanContext } from './new-trace-ids.js';
 import { resolveTracing, type TracingOptions } from './options.js';
 import { injectSpan, metadataGetter } from './propagator.js';
 
@@ -47,6 +54,13 @@ export function serverTracing(options: TracingOptions = {}): ServerTracingInterc
     // Sampled out upstream: the handler runs in the caller's context, which its metadata names.
     if (unsampledParent(tracing, parent) !== undefined) {
       return context.with(parent, next, undefined, call);
+    }
+    if (leftOutAsNewTrace(tracing, parent)) {
+      // A new trace, sampled out here: the handler runs in it, and its metadata names it.
+      const spanContext = unsampledRootSpanContext();
+      const root = trace.setSpanContext(parent, spanContext);
+      if (!Object.isFrozen(metadata)) injectSpan(propagator, spanContext, root, metadata);
+      return context.with(root, next, undefined, call);
     }
     const span = startCallSpan(tracing, SpanKind.SERVER, call, parent);
     const recording = span.isRecording();

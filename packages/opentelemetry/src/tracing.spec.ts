@@ -382,6 +382,89 @@ describe('what goes on the wire', () => {
   });
 });
 
+describe('rootSampleRatio: new traces left out before the SDK is asked', () => {
+  const UNSAMPLED = /^00-([\da-f]{32})-([\da-f]{16})-00$/;
+
+  test('0: no span, and a fresh sampled-out trace travels on to the server, which records nothing', async () => {
+    const rig = tracingRig(new AlwaysOnSampler()); // would record everything it is asked about
+    const seen: Metadata[] = [];
+    const address = await arithServer(rig, seen);
+    const c = client({
+      address,
+      interceptors: [clientTracing({ tracerProvider: rig.provider, rootSampleRatio: 0 })],
+    });
+    await c.call('Arith', 'Mul', { A: 1, B: 1 });
+    await c.call('Arith', 'Mul', { A: 1, B: 1 });
+    expect(rig.spans()).toEqual([]);
+    const traces = seen.map((metadata) => UNSAMPLED.exec(metadata.traceparent ?? '')?.[1]);
+    expect(traces).toEqual([expect.any(String), expect.any(String)]);
+    expect(traces[0]).not.toBe(traces[1]);
+    expect(traces[0]).not.toBe('0'.repeat(32));
+  });
+
+  test('0 on a server: a request with no trace runs in a sampled-out one that nested calls carry on', async () => {
+    const rig = tracingRig(new AlwaysOnSampler());
+    const seen: Metadata[] = [];
+    const back = await arithServer(rig, seen);
+    const onward = client({
+      address: back,
+      interceptors: [clientTracing({ tracerProvider: rig.provider })],
+    });
+    const front = await listen(
+      { interceptors: [serverTracing({ tracerProvider: rig.provider, rootSampleRatio: 0 })] },
+      (s) =>
+        s.registerFunction('Relay', 'Call', (args: unknown, ctx: CallContext) =>
+          onward.call('Arith', 'Mul', args, { context: ctx }),
+        ),
+    );
+    await client({ address: front }).call('Relay', 'Call', { A: 2, B: 3 });
+    expect(rig.spans()).toEqual([]);
+    expect(seen[0]!.traceparent).toMatch(UNSAMPLED);
+  });
+
+  test('a call with a parent is not drawn: it follows the parent', async () => {
+    const rig = tracingRig(new AlwaysOnSampler());
+    const address = await arithServer(rig);
+    const c = client({
+      address,
+      interceptors: [clientTracing({ tracerProvider: rig.provider, rootSampleRatio: 0 })],
+    });
+    const upstream = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await c.call('Arith', 'Mul', { A: 1, B: 1 }, { metadata: { traceparent: upstream } });
+    const span = rig.span('Arith/Mul', SpanKind.CLIENT);
+    expect(span.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(rig.span('Arith/Mul', SpanKind.SERVER).parentSpanContext?.spanId).toBe(
+      span.spanContext().spanId,
+    );
+  });
+
+  test('0.5: about half the new traces reach the SDK, each as one client and one server span', async () => {
+    const rig = tracingRig(new AlwaysOnSampler());
+    const seen: Metadata[] = [];
+    const address = await arithServer(rig, seen);
+    const c = client({
+      address,
+      interceptors: [clientTracing({ tracerProvider: rig.provider, rootSampleRatio: 0.5 })],
+    });
+    const calls = 400;
+    for (let i = 0; i < calls; i++) await c.call('Arith', 'Mul', { A: 1, B: 1 });
+    const sampled = seen.filter((metadata) => metadata.traceparent?.endsWith('-01')).length;
+    // Binomial(400, 0.5): standard deviation 10; these bounds are 8 of them away.
+    expect(sampled).toBeGreaterThan(120);
+    expect(sampled).toBeLessThan(280);
+    expect(seen.filter((metadata) => UNSAMPLED.test(metadata.traceparent ?? ''))).toHaveLength(
+      calls - sampled,
+    );
+    expect(rig.spans().filter((span) => span.kind === SpanKind.CLIENT)).toHaveLength(sampled);
+    expect(rig.spans().filter((span) => span.kind === SpanKind.SERVER)).toHaveLength(sampled);
+  });
+
+  test('a ratio outside 0..1 is refused when the interceptor is made', () => {
+    expect(() => clientTracing({ rootSampleRatio: 1.5 })).toThrow(RangeError);
+    expect(() => serverTracing({ rootSampleRatio: Number.NaN })).toThrow(/rootSampleRatio/);
+  });
+});
+
 describe('the API without an SDK (no-op tracer)', () => {
   test('nothing is added to a call that continues no trace', async () => {
     const seen: Metadata[] = [];

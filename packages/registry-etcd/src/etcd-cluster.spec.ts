@@ -5,11 +5,10 @@
  * registered after the kill is found and called, one shut down is dropped. Calls made and
  * failed are printed.
  */
-import { type EtcdCluster, startEtcdCluster } from '@rpcx/testing';
+import { type EtcdCluster, eventually, startEtcdCluster } from '@rpcx/testing';
 import { Etcd3 } from 'etcd3';
 import { EtcdDiscovery } from './etcd-discovery.js';
 import {
-  eventually,
   type FleetServer,
   fleetClient,
   keepCalling,

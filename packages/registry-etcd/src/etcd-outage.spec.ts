@@ -13,13 +13,12 @@
  *
  * The calls made and failed in each phase are printed.
  */
-import { type EtcdCluster, startEtcd } from '@rpcx/testing';
+import { type EtcdCluster, eventually, startEtcd } from '@rpcx/testing';
 import { createEtcdClient } from './etcd-client.js';
 import type { EtcdRetryEvent } from './etcd-discovery.js';
 import { EtcdDiscovery } from './etcd-discovery.js';
 import {
   type CallTally,
-  eventually,
   type FleetServer,
   fleetClient,
   keepCalling,

@@ -7,14 +7,18 @@
  */
 import { XClient } from '@rpcx/client';
 import type { ServiceEndpoint } from '@rpcx/core';
-import { describeStaticDiscoveryContract, type EtcdCluster, startEtcd } from '@rpcx/testing';
+import {
+  describeStaticDiscoveryContract,
+  type EtcdCluster,
+  eventually,
+  startEtcd,
+} from '@rpcx/testing';
 import { Etcd3 } from 'etcd3';
 import { EtcdDiscovery } from './etcd-discovery.js';
 import { EtcdRegisterPlugin, type EtcdRegisterPluginOptions } from './etcd-register-plugin.js';
 import { etcdNodeKey } from './keys.js';
 import {
   dump,
-  eventually,
   type FleetServer,
   fleetClient,
   keepCalling,

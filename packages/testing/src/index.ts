@@ -22,6 +22,7 @@ export {
   startEtcd,
   startEtcdCluster,
 } from './etcd-launcher.js';
+export { eventually } from './eventually.js';
 export { nextTurn, resolved, settle, useFakeClock } from './fake-clock.js';
 export {
   assertIsolatedNetns,

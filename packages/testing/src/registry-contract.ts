@@ -6,6 +6,7 @@
  * `RegistryUnderTest` over its own launcher; the suite is the same for all.
  */
 import type { RegistryPlugin, ServiceDiscovery, ServiceEndpoint } from '@rpcx/core';
+import { eventually } from './eventually.js';
 
 /** Every registry package's discovery: a `ServiceDiscovery` whose `ready()` gives the first list. */
 export interface RegistryDiscovery extends ServiceDiscovery {
@@ -76,24 +77,6 @@ export interface RegistryContractOptions {
 let unique = 0;
 /** A service path of its own per test, so tests sharing one registry do not see each other. */
 const servicePathOf = (name: string) => `${name}${process.pid}x${++unique}`;
-
-/** Polls `read` until `check` holds, for at most `limitMs`; fails with `what` otherwise. */
-async function eventually<T>(
-  read: () => T,
-  check: (value: T) => boolean,
-  limitMs: number,
-  what: string,
-): Promise<T> {
-  const giveUp = Date.now() + limitMs;
-  for (;;) {
-    const value = read();
-    if (check(value)) return value;
-    if (Date.now() > giveUp) {
-      throw new Error(`within ${limitMs} ms: ${what} (last: ${JSON.stringify(value)})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Follows a discovery's watch, keeping the latest list (the suite's view of what a client sees). */
 function follow(discovery: ServiceDiscovery): {

@@ -2,9 +2,11 @@
  * The operations features a load-run server or client can have switched on (the `ops` rows,
  * ops-loads.ts): OpenTelemetry tracing (an SDK with every span sampled, batched to an exporter
  * that drops them; `tracing-10%`, the same SDK sampling one trace in ten (parent-based, trace id
- * ratio), as production setups do; or `tracing-api`, the interceptors with no SDK registered: the
- * API's no-op tracer), the access log (every call, one JSON line each, to /dev/null) and Prometheus metrics
- * (prom-client, a registry of their own).
+ * ratio), as production setups do; `tracing-root-10%`, the SDK's default parent-based always-on
+ * sampler with the interceptors drawing one new trace in ten themselves (`rootSampleRatio`); or
+ * `tracing-api`, the interceptors with no SDK registered: the API's no-op tracer), the access log
+ * (every call, one JSON line each, to /dev/null; `access-log-off`: installed with `sampleRatio`
+ * 0) and Prometheus metrics (prom-client, a registry of their own).
  */
 import { createWriteStream } from 'node:fs';
 import { context } from '@opentelemetry/api';
@@ -21,15 +23,17 @@ import {
 import type { ClientInterceptor } from '@rpcx/client';
 import type { ServerPlugin } from '@rpcx/core';
 import { ClientMetrics, ServerMetrics } from '@rpcx/metrics';
-import { clientTracing, serverTracing } from '@rpcx/opentelemetry';
+import { clientTracing, serverTracing, type TracingOptions } from '@rpcx/opentelemetry';
 import { AccessLogPlugin, type ServerInterceptor } from '@rpcx/server';
 import { Registry } from 'prom-client';
 
 export const OPS_FEATURES = [
   'tracing',
   'tracing-10%',
+  'tracing-root-10%',
   'tracing-api',
   'access-log',
+  'access-log-off',
   'metrics',
 ] as const;
 export type OpsFeature = (typeof OPS_FEATURES)[number];
@@ -51,14 +55,22 @@ const discarding: SpanExporter = {
   shutdown: async () => {},
 };
 
-/** The SDK of `tracing` / `tracing-10%`; undefined for neither. */
+/** The SDK of `tracing` / `tracing-10%` / `tracing-root-10%`; undefined for none of them. */
 function sdkProvider(features: readonly OpsFeature[]): BasicTracerProvider | undefined {
   let sampler: Sampler;
   if (features.includes('tracing')) sampler = new AlwaysOnSampler();
   else if (features.includes('tracing-10%')) {
     sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) });
+  } else if (features.includes('tracing-root-10%')) {
+    // The SDK's default sampler; the interceptors draw (tracingOptions).
+    sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() });
   } else return undefined;
   return new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(discarding)] });
+}
+
+/** The interceptors' options besides the SDK. */
+function tracingOptions(features: readonly OpsFeature[]): TracingOptions {
+  return features.includes('tracing-root-10%') ? { rootSampleRatio: 0.1 } : {};
 }
 
 /** What a server process adds to its `Server` options. */
@@ -78,13 +90,16 @@ export function serverOps(features: readonly OpsFeature[]): ServerOps {
     ops.plugins.push(metrics);
     ops.interceptors.push(metrics.interceptor);
   }
-  if (features.includes('access-log')) {
-    ops.plugins.unshift(new AccessLogPlugin({ stream: createWriteStream('/dev/null') }));
+  if (features.includes('access-log') || features.includes('access-log-off')) {
+    const sampleRatio = features.includes('access-log') ? 1 : 0;
+    ops.plugins.unshift(
+      new AccessLogPlugin({ stream: createWriteStream('/dev/null'), sampleRatio }),
+    );
   }
   const sdk = sdkProvider(features);
   if (sdk !== undefined) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    ops.interceptors.push(serverTracing({ tracerProvider: sdk }));
+    ops.interceptors.push(serverTracing({ tracerProvider: sdk, ...tracingOptions(features) }));
   } else if (features.includes('tracing-api')) {
     ops.interceptors.push(serverTracing());
   }
@@ -103,7 +118,7 @@ export function clientOps(features: readonly OpsFeature[]): ClientInterceptor[] 
   }
   const sdk = sdkProvider(features);
   if (sdk !== undefined) {
-    interceptors.push(clientTracing({ tracerProvider: sdk }));
+    interceptors.push(clientTracing({ tracerProvider: sdk, ...tracingOptions(features) }));
   } else if (features.includes('tracing-api')) {
     interceptors.push(clientTracing());
   }

@@ -59,3 +59,50 @@ export function selfSamples(profile: CpuProfile): SelfSamples {
   const functions = [...byFunction.values()].sort((a, b) => b.samples - a.samples);
   return { total, functions };
 }
+
+/** One owner's share of the samples: a package, Node's internals, V8's builtins, GC. */
+export interface OwnerSamples {
+  owner: string;
+  samples: number;
+}
+
+/**
+ * Who a function belongs to, by its script: `node_modules/<package>` (the innermost, pnpm keeps
+ * packages under `.pnpm/...`), `@rpcx/<name>` for a `packages/<name>/` of this repository,
+ * `bench harness` for `apps/bench`, `node internals` for `node:` scripts; without a script,
+ * `garbage collector`, `V8 (program)`, `generated code` (functions made with `new Function`, as
+ * protobufjs makes its encoders and decoders) or `V8 builtins` (a builtin called from JavaScript —
+ * JSON.parse and friends — is charged to its caller by V8, so it shows under the caller's owner).
+ */
+export function ownerOf(f: Pick<FunctionSamples, 'functionName' | 'url' | 'line'>): string {
+  const { url, functionName } = f;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'garbage collector';
+    if (functionName === '(program)') return 'V8 (program)';
+    // A script without a name but with lines: made at run time (protobufjs's generated coders).
+    if (f.line > 0) return 'generated code (new Function)';
+    return 'V8 builtins';
+  }
+  if (url.startsWith('node:')) return 'node internals';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const [scope, name] = url.slice(modules + '/node_modules/'.length).split('/');
+    return scope?.startsWith('@') ? `${scope}/${name}` : (scope ?? url);
+  }
+  const ours = /\/packages\/([^/]+)\//.exec(url);
+  if (ours) return `@rpcx/${ours[1]}`;
+  if (url.includes('/apps/bench/')) return 'bench harness';
+  return url.replace(/^.*\//, '');
+}
+
+/** Samples per owner (ownerOf), most first. */
+export function ownerSamples(functions: readonly FunctionSamples[]): OwnerSamples[] {
+  const byOwner = new Map<string, number>();
+  for (const f of functions) {
+    const owner = ownerOf(f);
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + f.samples);
+  }
+  return [...byOwner]
+    .map(([owner, samples]) => ({ owner, samples }))
+    .sort((a, b) => b.samples - a.samples);
+}

@@ -1,8 +1,9 @@
 /**
- * Where a codec echo spends the server's CPU: a JSON echo and a Protobuf echo through a real rpcx
- * server (the load run's rpcx server in a child process, CPU-profiled through node:inspector
- * for the measured slice, see server-process.ts) and client on loopback, then the share of the
- * server's CPU samples in each @rpcx/codecs function, and that of the codecs' exact-int64 work.
+ * Where a server spends its CPU: a workload through a real server (the load run's rpcx server,
+ * or the peers run's grpc-js server, in a child process CPU-profiled through node:inspector for
+ * the measured slice, see server-process.ts) and client on loopback, then the share of the
+ * server's CPU samples by owner (package, Node, V8, GC), in each @rpcx/codecs function, and in the
+ * codecs' exact-int64 work.
  *
  *   node dist/profile/main.js [--duration ms] [--warmup ms] [--concurrency n] [--inlining]
  *                             [--workloads json,protobuf] [--interval µs] [--keep dir]
@@ -10,7 +11,10 @@
  * - json: `Hello.Echo` with serialize type 1 and the Go struct of the BenchmarkMessage (JSON
  *   decode of the request, JSON encode of the same object as the reply);
  * - protobuf: `Hello.Say` with the 581-byte BenchmarkMessage (decode, set field1 and field2,
- *   encode), what rpcx-benchmark measures.
+ *   encode), what rpcx-benchmark measures;
+ * - json-say, msgpack-say: `Hello.Say` with the Go struct, as the peers run's JSON and MsgPack
+ *   rows call it;
+ * - grpc: the peers run's grpc-js unary Say, its server profiled.
  *
  * The int64 functions are those of the codecs' int64 modules: `json-int64`, `protobuf/longs`
  * and `msgpack/int64`. Self time of a builtin (JSON.parse, a regular expression) is its caller's.
@@ -21,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@rpcx/client';
+import { msgpackCodec } from '@rpcx/codecs/msgpack';
 import { createProtobufCodec } from '@rpcx/codecs/protobuf';
 import { SerializeType } from '@rpcx/core';
 import {
@@ -32,29 +37,88 @@ import {
 } from '../bench-message.js';
 import { LoadRecorder, type LoadResult, measureSlice, warmUp } from '../load/load-generator.js';
 import { startServerProcess } from '../load/server-child.js';
-import { type CpuProfile, type FunctionSamples, selfSamples } from './cpu-profile.js';
+import { connectGrpc } from '../peers/grpc-peer.js';
+import { BENCH_PROTO } from '../peers/peer-servers.js';
+import { type CpuProfile, type FunctionSamples, ownerSamples, selfSamples } from './cpu-profile.js';
+import type { ProfiledServer } from './server-process.js';
 
-const WORKLOADS = {
+/** What a workload calls on the server it profiles; `close` ends the connection. */
+interface Caller {
+  call(): Promise<void>;
+  close(): Promise<void> | void;
+}
+
+/** A connected rpcx Client making `call` with the argument the workload makes. */
+async function rpcxCaller(
+  address: string,
+  call: (client: Client) => Promise<void>,
+): Promise<Caller> {
+  const client = new Client({ address, codecs: [createProtobufCodec(), msgpackCodec] });
+  await client.connect();
+  return { call: () => call(client), close: () => client.close() };
+}
+
+/** Say with the Go struct and `serializeType` (JSON or MsgPack), what a Go client sends. */
+function sayGoStruct(serializeType: SerializeType) {
+  const struct = createGoBenchmarkStruct();
+  return async (client: Client) => {
+    const reply = await client.call<GoBenchmarkStruct>('Hello', 'Say', struct, { serializeType });
+    if (reply.Field1 !== 'OK') throw new Error('bad reply');
+  };
+}
+
+const WORKLOADS: Record<
+  string,
+  { title: string; server: ProfiledServer; connect(address: string): Promise<Caller> }
+> = {
   json: {
     title: 'JSON echo (Hello.Echo, serialize type 1, the Go struct)',
-    call: async (client: Client, struct: GoBenchmarkStruct) => {
-      const reply = await client.call<GoBenchmarkStruct>('Hello', 'Echo', struct, {
-        serializeType: SerializeType.JSON,
+    server: 'rpcx',
+    connect: (address) => {
+      const struct = createGoBenchmarkStruct();
+      return rpcxCaller(address, async (client) => {
+        const reply = await client.call<GoBenchmarkStruct>('Hello', 'Echo', struct, {
+          serializeType: SerializeType.JSON,
+        });
+        if (reply.Field1 !== BENCH_STRING) throw new Error('bad reply');
       });
-      if (reply.Field1 !== BENCH_STRING) throw new Error('bad reply');
     },
   },
   protobuf: {
     title: 'Protobuf echo (Hello.Say, the 581 B BenchmarkMessage)',
-    call: async (client: Client, message: object) => {
-      const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
-        serializeType: SerializeType.ProtoBuffer,
-        replyType: BenchmarkMessage,
+    server: 'rpcx',
+    connect: (address) => {
+      const message = createBenchmarkMessage();
+      return rpcxCaller(address, async (client) => {
+        const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
+          serializeType: SerializeType.ProtoBuffer,
+          replyType: BenchmarkMessage,
+        });
+        if (reply.field1 !== 'OK') throw new Error('bad reply');
       });
-      if (reply.field1 !== 'OK') throw new Error('bad reply');
     },
   },
-} as const;
+  'json-say': {
+    title: "JSON Say (Hello.Say, the Go struct: the peers run's JSON rows)",
+    server: 'rpcx',
+    connect: (address) => rpcxCaller(address, sayGoStruct(SerializeType.JSON)),
+  },
+  'msgpack-say': {
+    title: "MsgPack Say (Hello.Say, the Go struct: the peers run's MsgPack rows)",
+    server: 'rpcx',
+    connect: (address) => rpcxCaller(address, sayGoStruct(SerializeType.MsgPack)),
+  },
+  grpc: {
+    title: "grpc-js Say (unary, protobufjs: the peers run's grpc-js row; its server profiled)",
+    server: 'grpc',
+    connect: async (address) => {
+      const caller = await connectGrpc(address.replace(/^tcp@/, ''), BENCH_PROTO);
+      return { call: () => caller.say(), close: () => caller.close() };
+    },
+  },
+};
+/** The workloads run when none are named: the codec profile of the int64 target. */
+const DEFAULT_WORKLOADS = ['json', 'protobuf'];
 type Workload = keyof typeof WORKLOADS;
 
 /** The functions of @rpcx/codecs, built or not. */
@@ -70,7 +134,8 @@ options:
   --duration <ms>     profiled load per workload, after the warm-up (default 5000)
   --warmup <ms>       load before it, not profiled (default 1000)
   --concurrency <n>   calls in flight (default 100)
-  --workloads <list>  ${Object.keys(WORKLOADS).join(',')} (default: both)
+  --workloads <list>  ${Object.keys(WORKLOADS).join(',')}
+                      (default: ${DEFAULT_WORKLOADS.join(',')})
   --interval <µs>     sampling interval of the profiler (default 250)
   --inlining          keep V8's inlining on in the server (default off: the profiler charges
                       an inlined function to its caller, hiding the small int64 checks)
@@ -83,7 +148,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '5000' },
       warmup: { type: 'string', default: '1000' },
       concurrency: { type: 'string', default: '100' },
-      workloads: { type: 'string', default: Object.keys(WORKLOADS).join(',') },
+      workloads: { type: 'string', default: DEFAULT_WORKLOADS.join(',') },
       interval: { type: 'string', default: '250' },
       inlining: { type: 'boolean', default: false },
       keep: { type: 'string' },
@@ -142,12 +207,12 @@ async function profileServer(
   process.env.RPCX_PROFILE_FILE = file;
   process.env.RPCX_PROFILE_INTERVAL_US = String(options.intervalUs);
   process.env.RPCX_PROFILE_INLINING = options.inlining ? '1' : '0';
+  process.env.RPCX_PROFILE_SERVER = WORKLOADS[workload]!.server;
   const server = await startServerProcess('rpcx', PROFILE_SERVER_ENTRY);
-  const client = new Client({ address: server.address, codecs: [createProtobufCodec()] });
+  let caller: Caller | undefined;
   try {
-    await client.connect();
-    const argument = workload === 'json' ? createGoBenchmarkStruct() : createBenchmarkMessage();
-    const call = () => WORKLOADS[workload].call(client, argument as never);
+    caller = await WORKLOADS[workload]!.connect(server.address);
+    const call = caller.call;
     await warmUp({ concurrency: options.concurrency, durationMs: options.warmupMs, call });
     const recorder = new LoadRecorder();
     // The server profiles from the CPU query before the slice to the one after it.
@@ -163,7 +228,7 @@ async function profileServer(
     if (recorder.errors > 0) throw new Error(`${workload}: ${recorder.errors} calls failed`);
     return recorder.result();
   } finally {
-    await client.close();
+    await caller?.close();
     await server.stop();
   }
 }
@@ -173,7 +238,7 @@ function report(workload: Workload, load: LoadResult, profile: CpuProfile): void
   const share = (samples: number) => `${((100 * samples) / total).toFixed(2)} %`;
   const sum = (list: FunctionSamples[]) => list.reduce((samples, f) => samples + f.samples, 0);
   const codecs = functions.filter((f) => CODECS_FILE.test(f.url));
-  console.log(`\n== ${WORKLOADS[workload].title}`);
+  console.log(`\n== ${WORKLOADS[workload]!.title}`);
   console.log(
     `   ${Math.round(load.requestsPerSecond).toLocaleString('en-US')} req/s, ` +
       `server ${load.serverCpuUs.toFixed(1)} µs CPU per call; ` +
@@ -181,7 +246,11 @@ function report(workload: Workload, load: LoadResult, profile: CpuProfile): void
   );
   console.log(`   int64 functions: ${share(sum(codecs.filter(isInt64Function)))} of server CPU`);
   console.log(`   codec functions: ${share(sum(codecs))}`);
-  printFunctions('@rpcx/codecs functions (* int64)', codecs, share);
+  console.log('\n   by owner (a builtin such as JSON.parse counts for the function calling it)');
+  for (const { owner, samples } of ownerSamples(functions).slice(0, TOP_FUNCTIONS)) {
+    console.log(`     ${owner.padEnd(34)} ${share(samples).padStart(8)}`);
+  }
+  if (codecs.length > 0) printFunctions('@rpcx/codecs functions (* int64)', codecs, share);
   printFunctions(`top ${TOP_FUNCTIONS} server functions`, functions.slice(0, TOP_FUNCTIONS), share);
 }
 

@@ -110,24 +110,6 @@ export function keepCalling(
   };
 }
 
-/** Polls `read` every 20 ms until `check` holds, for at most `limitMs`; fails with `what`. */
-export async function eventually<T>(
-  read: () => T | Promise<T>,
-  check: (value: T) => boolean,
-  limitMs: number,
-  what: string,
-): Promise<T> {
-  const giveUp = Date.now() + limitMs;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > giveUp) {
-      throw new Error(`within ${limitMs} ms: ${what} (last: ${JSON.stringify(value)})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Every key under `prefix` with its value and lease, as etcd has them. */
 export async function dump(
   client: Etcd3,

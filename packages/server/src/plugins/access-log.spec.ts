@@ -214,6 +214,27 @@ describe('AccessLogPlugin: the lines', () => {
     expect(stream.lines[1]).toContain(`${'S'.repeat(128)}… (172 more characters).Mul error`);
   });
 
+  test('a formatted line longer than a chunk goes out whole, in its place among the others', async () => {
+    const stream = new Collector();
+    const long = 'é'.repeat(100_000); // 200 KB of UTF-8: more than a chunk holds
+    const { log, client } = await logged({
+      stream,
+      format: (e) => (e.method === 'Long' ? `${e.method} ${long}` : e.method),
+    });
+    // Three requests in one socket write: their lines are made in one turn.
+    const methods = ['Mul', 'Long', 'Add'];
+    client.write(
+      Buffer.concat(
+        methods.map((method, i) =>
+          encodeMessage(jsonRequest('Arith', method, { A: 1, B: 1 }, { seq: i + 1 })),
+        ),
+      ),
+    );
+    await settle(() => stream.lines.length === 3, 'three lines');
+    expect(stream.lines).toEqual(['Mul', `Long ${long}`, 'Add']);
+    expect(log.written).toBe(3);
+  });
+
   test('the built-in line is exactly JSON.stringify of the entry, escapes included', async () => {
     const built = new Collector();
     const stringified = new Collector();
