@@ -26,7 +26,13 @@ import {
 import { ErrorCode, type Metadata, RpcxError, SerializeType, type ServerPlugin } from '@rpcx/core';
 import { type CallContext, Server, type ServerOptions } from '@rpcx/server';
 import { rpcxRejectionOf } from '@rpcx/testing';
-import { clientTracing, contextOf, INSTRUMENTATION_VERSION, serverTracing } from './index.js';
+import {
+  clientTracing,
+  contextOf,
+  INSTRUMENTATION_VERSION,
+  serverTracing,
+  type TracingOptions,
+} from './index.js';
 import { idsOf, type TracingRig, tracingRig } from './test-support/tracing-rig.js';
 
 const TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-01$/;
@@ -80,12 +86,18 @@ async function arithServer(
  * A front server whose Relay.Call calls Arith.Mul on `next` with `{ context: ctx }` (or, with
  * `passContext` false, relying on the active context alone).
  */
-async function relayServer(rig: TracingRig, nextAddress: string, passContext: boolean) {
+async function relayServer(
+  rig: TracingRig,
+  nextAddress: string,
+  passContext: boolean,
+  serverOptions: TracingOptions = {},
+) {
   const onward = client({
     address: nextAddress,
     interceptors: [clientTracing({ tracerProvider: rig.provider })],
   });
-  return listen({ interceptors: [serverTracing({ tracerProvider: rig.provider })] }, (s) =>
+  const tracing = serverTracing({ tracerProvider: rig.provider, ...serverOptions });
+  return listen({ interceptors: [tracing] }, (s) =>
     s.registerFunction('Relay', 'Call', (args: { A: number; B: number }, ctx: CallContext) =>
       onward.call('Arith', 'Mul', args, passContext ? { context: ctx } : {}),
     ),
@@ -330,18 +342,7 @@ describe('what goes on the wire', () => {
   test('a call under a sampled-out parent starts no span and passes the parent on (followParentSampling)', async () => {
     const rig = tracingRig(new AlwaysOnSampler()); // would record everything it is asked about
     const seen: Metadata[] = [];
-    const back = await arithServer(rig, seen);
-    const onward = client({
-      address: back,
-      interceptors: [clientTracing({ tracerProvider: rig.provider })],
-    });
-    const front = await listen(
-      { interceptors: [serverTracing({ tracerProvider: rig.provider })] },
-      (s) =>
-        s.registerFunction('Relay', 'Call', (args: unknown, ctx: CallContext) =>
-          onward.call('Arith', 'Mul', args, { context: ctx }),
-        ),
-    );
+    const front = await relayServer(rig, await arithServer(rig, seen), true);
     const unsampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
     const c = client({ address: front });
     await c.call('Relay', 'Call', { A: 2, B: 3 }, { metadata: { traceparent: unsampled } });
@@ -406,17 +407,7 @@ describe('rootSampleRatio: new traces left out before the SDK is asked', () => {
     const rig = tracingRig(new AlwaysOnSampler());
     const seen: Metadata[] = [];
     const back = await arithServer(rig, seen);
-    const onward = client({
-      address: back,
-      interceptors: [clientTracing({ tracerProvider: rig.provider })],
-    });
-    const front = await listen(
-      { interceptors: [serverTracing({ tracerProvider: rig.provider, rootSampleRatio: 0 })] },
-      (s) =>
-        s.registerFunction('Relay', 'Call', (args: unknown, ctx: CallContext) =>
-          onward.call('Arith', 'Mul', args, { context: ctx }),
-        ),
-    );
+    const front = await relayServer(rig, back, true, { rootSampleRatio: 0 });
     await client({ address: front }).call('Relay', 'Call', { A: 2, B: 3 });
     expect(rig.spans()).toEqual([]);
     expect(seen[0]!.traceparent).toMatch(UNSAMPLED);
