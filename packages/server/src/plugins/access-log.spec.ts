@@ -267,6 +267,33 @@ describe('AccessLogPlugin: the lines', () => {
     expect(built.records[0]!.durationMs).toBe(0); // 0.4 µs: whole microseconds only
   });
 
+  test('names come right for many methods, services and connections (their JSON is remembered per connection)', async () => {
+    const stream = new Collector();
+    const { address } = await startServer(
+      { plugins: [new AccessLogPlugin({ stream, flushIntervalMs: 0 })] },
+      services,
+    );
+    const first = await connect(address);
+    const second = await connect(address);
+    // More method names than a connection remembers, then the first ones again; a service
+    // that shares a method name; a name long enough to be cut; another connection.
+    const calls: Array<[RawClient, string, string]> = [];
+    for (let i = 0; i < 70; i++) calls.push([first, 'Arith', `M${i}`]);
+    calls.push([first, 'Arith', 'M0'], [first, 'Arith', 'M69'], [first, 'Other', 'M0']);
+    calls.push([first, 'S'.repeat(300), 'Mul'], [second, 'Arith', 'M0'], [first, 'Arith', 'M0']);
+    for (const [i, [client, service, method]] of calls.entries()) {
+      await client.call(jsonRequest(service, method, {}, { seq: i + 1 }));
+    }
+    await settle(() => stream.lines.length === calls.length, 'every line');
+    expect(stream.records.map((r) => [r.peer, r.service, r.method])).toEqual(
+      calls.map(([client, service, method]) => [
+        client.framed.localAddress,
+        service.length > 128 ? `${'S'.repeat(128)}… (172 more characters)` : service,
+        method,
+      ]),
+    );
+  });
+
   test('traceIdOf reads the trace id of a traceparent by its shape only', () => {
     expect(traceIdOf(TRACEPARENT)).toBe(TRACE_ID);
     expect(traceIdOf(undefined)).toBeUndefined();

@@ -131,6 +131,8 @@ export class AccessLogPlugin implements ServerPlugin {
   private windowSuppressed = 0;
   private windowTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private failed = false;
+  /** The `"peer":…,"service":…,"method":…` part of the built-in lines. */
+  private readonly names = new NamesJson();
   /** The last timestamp written and its ISO text: lines of one millisecond share it. */
   private lastTime = Number.NaN;
   private lastIso = '';
@@ -219,8 +221,6 @@ export class AccessLogPlugin implements ServerPlugin {
     const now = this.now();
     if (!this.admit(now)) return;
     const time = this.isoTime(now);
-    const service = peerText(request.servicePath);
-    const method = peerText(request.serviceMethod);
     // Whole microseconds are enough, and keep the lines short.
     const ms = Math.round(durationMs * 1000) / 1000;
     const bytesIn = request.payload.length;
@@ -235,14 +235,15 @@ export class AccessLogPlugin implements ServerPlugin {
     if (format === undefined) {
       // What JSON.stringify(entry) writes, without the entry object.
       this.enqueue(
-        `{"time":"${time}","peer":${jsonString(conn.remoteAddress)},"service":${jsonString(service)},` +
-          `"method":${jsonString(method)},"status":"${status}"` +
+        `{"time":"${time}",${this.names.of(conn, request)},"status":"${status}"` +
           (code === undefined ? '' : `,"code":"${code}","error":${jsonString(text!)}`) +
           `,"durationMs":${ms},"bytesIn":${bytesIn},"bytesOut":${bytesOut}` +
           (traceId === undefined ? '}' : `,"traceId":"${traceId}"}`),
       );
       return;
     }
+    const service = peerText(request.servicePath);
+    const method = peerText(request.serviceMethod);
     const peer = conn.remoteAddress;
     // The fields in the order of the built-in line.
     const entry: AccessLogEntry =
@@ -365,6 +366,41 @@ export class AccessLogPlugin implements ServerPlugin {
     this.failed = true;
     this.logger?.warn(`rpcx: access log stream failed, lines are dropped: ${messageOf(error)}`);
   };
+}
+
+/** Method names remembered per connection, at most: a client cannot grow the cache further. */
+const NAMES_PER_CONNECTION = 64;
+
+/**
+ * The `"peer":…,"service":…,"method":…` part of a built-in line, made once per connection and
+ * method and then reused: the names of a connection's calls repeat, and building their JSON
+ * (escaping checks, cutting long names) is a good part of a line's cost.
+ */
+class NamesJson {
+  private readonly byConnection = new WeakMap<ConnectionInfo, Map<string, NamesEntry>>();
+
+  of(conn: ConnectionInfo, request: RpcxMessage): string {
+    const { servicePath, serviceMethod } = request;
+    let byMethod = this.byConnection.get(conn);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.byConnection.set(conn, byMethod);
+    }
+    const known = byMethod.get(serviceMethod);
+    if (known !== undefined && known.servicePath === servicePath) return known.json;
+    const json =
+      `"peer":${jsonString(conn.remoteAddress)},"service":${jsonString(peerText(servicePath))},` +
+      `"method":${jsonString(peerText(serviceMethod))}`;
+    if (known !== undefined || byMethod.size < NAMES_PER_CONNECTION) {
+      byMethod.set(serviceMethod, { servicePath, json });
+    }
+    return json;
+  }
+}
+
+interface NamesEntry {
+  servicePath: string;
+  json: string;
 }
 
 /** Printable ASCII but `"` and `\\`: needs no escaping in JSON. */
