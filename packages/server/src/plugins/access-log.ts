@@ -370,6 +370,8 @@ export class AccessLogPlugin implements ServerPlugin {
 
 /** Method names remembered per connection, at most: a client cannot grow the cache further. */
 const NAMES_PER_CONNECTION = 64;
+/** Names longer than this (characters) are not remembered. */
+const MAX_CACHED_NAME = 128;
 
 /**
  * The `"peer":…,"service":…,"method":…` part of a built-in line, made once per connection and
@@ -391,7 +393,9 @@ class NamesJson {
     const json =
       `"peer":${jsonString(conn.remoteAddress)},"service":${jsonString(peerText(servicePath))},` +
       `"method":${jsonString(peerText(serviceMethod))}`;
-    if (known !== undefined || byMethod.size < NAMES_PER_CONNECTION) {
+    // Long names are not kept: the cache holds the names themselves, a peer's to choose.
+    const short = servicePath.length <= MAX_CACHED_NAME && serviceMethod.length <= MAX_CACHED_NAME;
+    if (short && (known !== undefined || byMethod.size < NAMES_PER_CONNECTION)) {
       byMethod.set(serviceMethod, { servicePath, json });
     }
     return json;
