@@ -24,21 +24,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client } from '@rpcx/client';
-import { msgpackCodec } from '@rpcx/codecs/msgpack';
-import { createProtobufCodec } from '@rpcx/codecs/protobuf';
+import type { Client } from '@rpcx/client';
 import { SerializeType } from '@rpcx/core';
-import {
-  BENCH_STRING,
-  BenchmarkMessage,
-  createBenchmarkMessage,
-  createGoBenchmarkStruct,
-  type GoBenchmarkStruct,
-} from '../bench-message.js';
+import { BENCH_STRING, createGoBenchmarkStruct, type GoBenchmarkStruct } from '../bench-message.js';
 import { LoadRecorder, type LoadResult, measureSlice, warmUp } from '../load/load-generator.js';
 import { startServerProcess } from '../load/server-child.js';
 import { connectGrpc } from '../peers/grpc-peer.js';
 import { BENCH_PROTO } from '../peers/peer-servers.js';
+import { connectRpcxClient, rpcxCall } from '../peers/rpcx-calls.js';
 import { type CpuProfile, type FunctionSamples, ownerSamples, selfSamples } from './cpu-profile.js';
 import type { ProfiledServer } from './server-process.js';
 
@@ -51,20 +44,10 @@ interface Caller {
 /** A connected rpcx Client making `call` with the argument the workload makes. */
 async function rpcxCaller(
   address: string,
-  call: (client: Client) => Promise<void>,
+  call: (client: Client) => () => Promise<void>,
 ): Promise<Caller> {
-  const client = new Client({ address, codecs: [createProtobufCodec(), msgpackCodec] });
-  await client.connect();
-  return { call: () => call(client), close: () => client.close() };
-}
-
-/** Say with the Go struct and `serializeType` (JSON or MsgPack), what a Go client sends. */
-function sayGoStruct(serializeType: SerializeType) {
-  const struct = createGoBenchmarkStruct();
-  return async (client: Client) => {
-    const reply = await client.call<GoBenchmarkStruct>('Hello', 'Say', struct, { serializeType });
-    if (reply.Field1 !== 'OK') throw new Error('bad reply');
-  };
+  const client = await connectRpcxClient(address);
+  return { call: call(client), close: () => client.close() };
 }
 
 const WORKLOADS: Record<
@@ -76,7 +59,7 @@ const WORKLOADS: Record<
     server: 'rpcx',
     connect: (address) => {
       const struct = createGoBenchmarkStruct();
-      return rpcxCaller(address, async (client) => {
+      return rpcxCaller(address, (client) => async () => {
         const reply = await client.call<GoBenchmarkStruct>('Hello', 'Echo', struct, {
           serializeType: SerializeType.JSON,
         });
@@ -84,29 +67,21 @@ const WORKLOADS: Record<
       });
     },
   },
+  // The peers run's own calls (rpcx-calls.ts).
   protobuf: {
     title: 'Protobuf echo (Hello.Say, the 581 B BenchmarkMessage)',
     server: 'rpcx',
-    connect: (address) => {
-      const message = createBenchmarkMessage();
-      return rpcxCaller(address, async (client) => {
-        const reply = await client.call<{ field1: string }>('Hello', 'Say', message, {
-          serializeType: SerializeType.ProtoBuffer,
-          replyType: BenchmarkMessage,
-        });
-        if (reply.field1 !== 'OK') throw new Error('bad reply');
-      });
-    },
+    connect: (address) => rpcxCaller(address, (client) => rpcxCall(client, 'protobuf')),
   },
   'json-say': {
     title: "JSON Say (Hello.Say, the Go struct: the peers run's JSON rows)",
     server: 'rpcx',
-    connect: (address) => rpcxCaller(address, sayGoStruct(SerializeType.JSON)),
+    connect: (address) => rpcxCaller(address, (client) => rpcxCall(client, 'json')),
   },
   'msgpack-say': {
     title: "MsgPack Say (Hello.Say, the Go struct: the peers run's MsgPack rows)",
     server: 'rpcx',
-    connect: (address) => rpcxCaller(address, sayGoStruct(SerializeType.MsgPack)),
+    connect: (address) => rpcxCaller(address, (client) => rpcxCall(client, 'msgpack')),
   },
   grpc: {
     title: "grpc-js Say (unary, protobufjs: the peers run's grpc-js row; its server profiled)",
