@@ -49,6 +49,11 @@ describe('parseTraceparent', () => {
     ['a short span id', `00-${TRACE}-${SPAN.slice(1)}-01`],
     ['no flags', `00-${TRACE}-${SPAN}`],
     ['a non-hex character', `00-${TRACE.slice(0, 31)}g-${SPAN}-01`],
+    // Characters whose low seven bits are a hex digit's code ('0', 'a').
+    ['a character past ASCII', `00-${TRACE.slice(0, 31)}\u00b0-${SPAN}-01`],
+    ['a character past Latin-1', `00-${TRACE}-${SPAN.slice(0, 15)}\u0161-01`],
+    ['a non-hex version', `0g-${TRACE}-${SPAN}-01`],
+    ['non-hex flags', `00-${TRACE}-${SPAN}-0x`],
     ['spaces around it', ` 00-${TRACE}-${SPAN}-01`],
     ['nothing', ''],
   ])('rejects %s', (_what, value) => {

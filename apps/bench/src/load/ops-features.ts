@@ -3,7 +3,8 @@
  * ops-loads.ts): OpenTelemetry tracing (an SDK with every span sampled, batched to an exporter
  * that drops them; `tracing-10%`, the same SDK sampling one trace in ten (parent-based, trace id
  * ratio), as production setups do; `tracing-root-10%`, the SDK's default parent-based always-on
- * sampler with the interceptors drawing one new trace in ten themselves (`rootSampleRatio`); or
+ * sampler with the interceptors drawing one new trace in ten themselves (`rootSampleRatio`);
+ * `tracing-root-0%`, the same drawing none: every call traced, propagated, nothing recorded; or
  * `tracing-api`, the interceptors with no SDK registered: the API's no-op tracer), the access log
  * (every call, one JSON line each, to /dev/null; `access-log-off`: installed with `sampleRatio`
  * 0) and Prometheus metrics (prom-client, a registry of their own).
@@ -31,6 +32,7 @@ export const OPS_FEATURES = [
   'tracing',
   'tracing-10%',
   'tracing-root-10%',
+  'tracing-root-0%',
   'tracing-api',
   'access-log',
   'access-log-off',
@@ -61,7 +63,7 @@ function sdkProvider(features: readonly OpsFeature[]): BasicTracerProvider | und
   if (features.includes('tracing')) sampler = new AlwaysOnSampler();
   else if (features.includes('tracing-10%')) {
     sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) });
-  } else if (features.includes('tracing-root-10%')) {
+  } else if (features.includes('tracing-root-10%') || features.includes('tracing-root-0%')) {
     // The SDK's default sampler; the interceptors draw (tracingOptions).
     sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() });
   } else return undefined;
@@ -70,7 +72,8 @@ function sdkProvider(features: readonly OpsFeature[]): BasicTracerProvider | und
 
 /** The interceptors' options besides the SDK. */
 function tracingOptions(features: readonly OpsFeature[]): TracingOptions {
-  return features.includes('tracing-root-10%') ? { rootSampleRatio: 0.1 } : {};
+  if (features.includes('tracing-root-10%')) return { rootSampleRatio: 0.1 };
+  return features.includes('tracing-root-0%') ? { rootSampleRatio: 0 } : {};
 }
 
 /** What a server process adds to its `Server` options. */
