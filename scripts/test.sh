@@ -19,16 +19,17 @@ log "building the Go conformance programs (Go rpcx from the module proxy)"
 bash conformance/build.sh >/dev/null
 
 # The registry servers the registry tests start (etcd, ZooKeeper, Consul; for mDNS the tools of
-# its network namespace), the Redis of the rate limit tests (scripts/redis.sh) and the Prometheus
-# of the metrics tests (scripts/prometheus.sh): installed or built once and cached outside the
-# repo, keyed by version. A
+# its network namespace), the Redis of the rate limit tests (scripts/redis.sh), the Prometheus
+# of the metrics tests (scripts/prometheus.sh) and the OpenTelemetry Collector of the tracing
+# tests (scripts/otelcol.sh): installed or built once and cached outside the repo, keyed by
+# version. A
 # first build takes minutes (Consul), so it runs beside the checks below and is waited for before
 # jest.
 registries_log=$(mktemp)
 log "registry servers: installing or building what is missing, in the background ($registries_log)"
 (
   set -e
-  for script in scripts/registries/*.sh scripts/redis.sh scripts/prometheus.sh; do
+  for script in scripts/registries/*.sh scripts/redis.sh scripts/prometheus.sh scripts/otelcol.sh; do
     [ -e "$script" ] || continue
     echo "== $script"
     bash "$script"

@@ -46,6 +46,14 @@ export {
   stopAllProcesses,
 } from './node-process.js';
 export {
+  type CollectedSpan,
+  OTELCOL_RELEASE,
+  type OtelCollector,
+  otelCollectorBinary,
+  startOtelCollector,
+  stopAllOtelCollectors,
+} from './otel-collector-launcher.js';
+export {
   type PrometheusOptions,
   type PrometheusSample,
   type PrometheusServer,
