@@ -2,7 +2,7 @@
 # Builds the Go conformance programs (vectorgen, framedecode, framegen,
 # refserver, refclient, goxclient, hashgen, the registry interop pair regserver and
 # regxclient, the peer-benchmark pair benchserver and benchclient, and redisrate, the Go
-# side of the Redis rate limit tests, and otelrelay, the Go hop of the OpenTelemetry trace test) into
+# side of the Redis rate limit tests, and otelrelay, the Go hop of the OpenTelemetry trace tests) into
 # ${RPCX_CACHE_DIR:-$HOME/.cache/rpcx-ts}/bin and prints that directory last.
 # Always runs `go build`; Go's build cache makes repeat runs fast.
 set -euo pipefail

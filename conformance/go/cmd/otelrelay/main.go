@@ -5,13 +5,15 @@
 // plugin. Both plugins use the W3C propagator (propagation.TraceContext), so
 // the span context travels in the request metadata as traceparent/tracestate.
 //
-//	otelrelay -next 127.0.0.1:<port> -spans <file> [-pass-handler-ctx]
+//	otelrelay -next 127.0.0.1:<port> (-spans <file> | -otlp <url>) [-pass-handler-ctx]
 //
 // It serves on a free loopback port (JSON args {A, B}, reply {C}) and prints
 // "READY tcp@127.0.0.1:<port>". EOF on stdin (or SIGTERM, SIGINT) stops it:
 // the server shuts down, the tracer provider is flushed, and "STOPPED" is
 // printed. Every span ends up in -spans as one JSON object per line
-// (the SDK's stdouttrace exporter, synchronous: written when the span ends).
+// (the SDK's stdouttrace exporter, synchronous: written when the span ends),
+// or, with -otlp, is sent when it ends to that OTLP/HTTP traces URL (a
+// loopback collector, conformance/tests/otel-collector-trace.spec.ts).
 //
 // The handler calls on with share.NewContext(ctx), not ctx itself: rpcx's
 // XClient does not wrap a *share.Context it is given, and the client plugin
@@ -40,6 +42,7 @@ import (
 	"github.com/smallnest/rpcx/server"
 	"github.com/smallnest/rpcx/share"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -67,31 +70,28 @@ func (r *Relay) Call(ctx context.Context, args *Args, reply *Reply) error {
 func main() {
 	next := flag.String("next", "", "host:port of the server with Arith.Mul")
 	spans := flag.String("spans", "", "file the spans are written to, one JSON object per line")
+	otlp := flag.String("otlp", "", "OTLP/HTTP traces URL the spans are sent to instead (loopback)")
 	passHandlerCtx := flag.Bool("pass-handler-ctx", false, "call on with the handler's ctx itself (see the package comment)")
 	flag.Parse()
 	rpcxlog.SetLogger(rpcxlog.NewDefaultLogger(os.Stderr, "rpcx ", stdlog.LstdFlags, rpcxlog.LvWarn))
-	if err := run(*next, *spans, *passHandlerCtx); err != nil {
+	if err := run(*next, *spans, *otlp, *passHandlerCtx); err != nil {
 		fmt.Fprintln(os.Stderr, "otelrelay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(next, spansPath string, passHandlerCtx bool) error {
-	if next == "" || spansPath == "" {
-		return errors.New("-next and -spans are required")
+func run(next, spansPath, otlpURL string, passHandlerCtx bool) error {
+	if next == "" || (spansPath == "") == (otlpURL == "") {
+		return errors.New("-next and one of -spans and -otlp are required")
 	}
 	if !strings.HasPrefix(next, "127.") {
 		return fmt.Errorf("-next %s: only loopback addresses", next)
 	}
-	out, err := os.Create(spansPath)
+	exporter, closeExporter, err := newExporter(spansPath, otlpURL)
 	if err != nil {
 		return err
 	}
-	defer out.Close()
-	exporter, err := stdouttrace.New(stdouttrace.WithWriter(out), stdouttrace.WithoutTimestamps())
-	if err != nil {
-		return err
-	}
+	defer closeExporter()
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithSyncer(exporter),
 		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", "otelrelay"))),
@@ -132,4 +132,26 @@ func run(next, spansPath string, passHandlerCtx bool) error {
 	fmt.Println("STOPPED")
 	os.Stdout.Sync()
 	return nil
+}
+
+// newExporter writes spans to spansPath (stdouttrace) or sends them to
+// otlpURL (OTLP/HTTP, protobuf); only loopback URLs are accepted.
+func newExporter(spansPath, otlpURL string) (sdktrace.SpanExporter, func(), error) {
+	if otlpURL != "" {
+		if !strings.HasPrefix(otlpURL, "http://127.") {
+			return nil, nil, fmt.Errorf("-otlp %s: only http://127.x loopback URLs", otlpURL)
+		}
+		exporter, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(otlpURL))
+		return exporter, func() {}, err
+	}
+	out, err := os.Create(spansPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	exporter, err := stdouttrace.New(stdouttrace.WithWriter(out), stdouttrace.WithoutTimestamps())
+	if err != nil {
+		out.Close()
+		return nil, nil, err
+	}
+	return exporter, func() { out.Close() }, nil
 }
