@@ -13,14 +13,13 @@
  * otelcol-rpcx`. Both ends listen on 127.0.0.1 only. Every collector still running is killed
  * after each spec file that imports this module, and a watchdog kills it if this process dies.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './eventually.js';
-import { startWatchdog, stopWatchdog } from './watchdog.js';
+import { ServerBinary } from './server-binary.js';
 import { freeLoopbackPort } from './zookeeper-launcher.js';
 
 export const OTELCOL_RELEASE = '0.165.0';
@@ -58,8 +57,6 @@ export interface OtelCollector {
   /** SIGTERM (SIGKILL after 5 s), the sink closed, the directory removed. Idempotent. */
   close(): Promise<void>;
 }
-
-const KEEP_OUTPUT = 64 * 1024;
 
 /** The collector binary, checked; throws with the build advice when it is missing. */
 export function otelCollectorBinary(): string {
@@ -233,11 +230,8 @@ function attributesOf(attributes: OtlpAttribute[] | undefined): CollectedSpan['a
 /** One collector process, with its sink and directory. */
 class Launched implements OtelCollector {
   readonly tracesUrl: string;
-  private out = '';
+  private readonly process = new ServerBinary('collector');
   private closed = false;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private watchdog: ChildProcess | undefined;
 
   constructor(
     private readonly binary: string,
@@ -264,58 +258,31 @@ class Launched implements OtelCollector {
   }
 
   output(): string {
-    return this.out;
+    return this.process.output();
   }
 
   async start(readyTimeoutMs: number): Promise<void> {
-    const child = spawn(this.binary, [`--config=${this.config}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (text: Buffer | string) => {
-      this.out = (this.out + String(text)).slice(-KEEP_OUTPUT);
-    };
-    for (const stream of [child.stdout, child.stderr]) stream?.on('data', keep);
-    child.once('error', (error) => keep(`spawn failed: ${error.message}\n`));
-    this.child = child;
+    this.process.start(this.binary, [`--config=${this.config}`], () => running.delete(this));
     running.add(this);
-    this.exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        keep(`[collector exited: code ${code}, signal ${signal}]\n`);
-        stopWatchdog(this.watchdog);
-        this.watchdog = undefined;
-        running.delete(this);
-        resolve();
-      });
-    });
-    if (child.pid !== undefined) this.watchdog = startWatchdog(child.pid);
-
     const deadline = Date.now() + readyTimeoutMs;
-    while (this.child === child) {
+    while (this.process.running) {
       if (await accepts(this.receiverPort)) return;
       if (Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(
-      `the collector (${this.binary}) did not accept OTLP on port ${this.receiverPort} within ${readyTimeoutMs} ms\n--- output ---\n${this.out}`,
+      `the collector (${this.binary}) did not accept OTLP on port ${this.receiverPort} within ${readyTimeoutMs} ms\n--- output ---\n${this.output()}`,
     );
   }
 
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.process.kill();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const child = this.child;
-    if (child !== undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await this.process.stop();
     await new Promise((resolve) => this.sink.server.close(resolve));
     rmSync(this.root, { recursive: true, force: true });
   }

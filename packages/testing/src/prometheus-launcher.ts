@@ -16,12 +16,11 @@
  * module; a small watchdog process (watchdog.ts) kills Prometheus when this process exits or
  * dies without doing so.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWatchdog, stopWatchdog } from './watchdog.js';
+import { ServerBinary } from './server-binary.js';
 import { freeLoopbackPort } from './zookeeper-launcher.js';
 
 export interface PrometheusOptions {
@@ -65,9 +64,6 @@ export interface PrometheusServer {
   /** SIGTERM, SIGKILL after 5 s, then removes the directory. Idempotent. */
   close(): Promise<void>;
 }
-
-/** Output kept per server (characters). */
-const KEEP_OUTPUT = 64 * 1024;
 
 /**
  * The Prometheus binary (`$RPCX_PROMETHEUS_BIN`, else Debian's), checked; throws with the
@@ -134,12 +130,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
 /** One Prometheus process, with its directory. */
 class Launched implements PrometheusServer {
   readonly url: string;
-  /** What it printed, the last KEEP_OUTPUT characters. */
-  private out = '';
+  private readonly process = new ServerBinary('prometheus');
   private closed = false;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private watchdog: ChildProcess | undefined;
 
   constructor(
     private readonly binary: string,
@@ -152,15 +144,15 @@ class Launched implements PrometheusServer {
   }
 
   get running(): boolean {
-    return this.child !== undefined;
+    return this.process.running;
   }
 
   output(): string {
-    return this.out;
+    return this.process.output();
   }
 
   async start(readyTimeoutMs: number): Promise<void> {
-    const child = spawn(
+    this.process.start(
       this.binary,
       [
         `--config.file=${this.config}`,
@@ -169,32 +161,14 @@ class Launched implements PrometheusServer {
         '--storage.tsdb.retention.time=1h',
         '--log.level=warn',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      () => running.delete(this),
     );
-    const keep = (text: Buffer | string) => {
-      this.out = (this.out + String(text)).slice(-KEEP_OUTPUT);
-    };
-    for (const stream of [child.stdout, child.stderr]) stream?.on('data', keep);
-    child.once('error', (error) => keep(`spawn failed: ${error.message}\n`));
-    this.child = child;
     running.add(this);
-    this.exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        if (this.child === child) this.child = undefined;
-        keep(`[prometheus exited: code ${code}, signal ${signal}]\n`);
-        stopWatchdog(this.watchdog);
-        this.watchdog = undefined;
-        running.delete(this);
-        resolve();
-      });
-    });
-    // Kills Prometheus if this process dies without stopping it.
-    if (child.pid !== undefined) this.watchdog = startWatchdog(child.pid);
 
     // Ready: `/-/ready` answers 200 and every target is active (the scrape manager takes up
     // the discovered targets about 5 s after start).
     const deadline = Date.now() + readyTimeoutMs;
-    while (this.child === child) {
+    while (this.process.running) {
       if (await this.ready()) return;
       if (Date.now() > deadline) {
         await this.kill();
@@ -203,7 +177,7 @@ class Launched implements PrometheusServer {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(
-      `Prometheus on port ${this.port} (${this.binary}) did not become ready (with ${this.targetCount} active targets) within ${readyTimeoutMs} ms\n--- output ---\n${this.out}`,
+      `Prometheus on port ${this.port} (${this.binary}) did not become ready (with ${this.targetCount} active targets) within ${readyTimeoutMs} ms\n--- output ---\n${this.output()}`,
     );
   }
 
@@ -260,21 +234,14 @@ class Launched implements PrometheusServer {
     }));
   }
 
-  async kill(): Promise<void> {
-    this.child?.kill('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.process.kill();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const child = this.child;
-    if (child !== undefined) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await this.process.stop();
     rmSync(this.root, { recursive: true, force: true });
   }
 }
