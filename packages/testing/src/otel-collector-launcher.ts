@@ -79,12 +79,19 @@ export async function stopAllOtelCollectors(): Promise<void> {
 /** Starts the sink and the collector; resolves when the collector's receiver accepts connections. */
 export async function startOtelCollector(readyTimeoutMs = 30_000): Promise<OtelCollector> {
   const binary = otelCollectorBinary();
-  const sink = await startSink();
-  const root = mkdtempSync(join(tmpdir(), 'rpcx-otelcol-'));
   const receiverPort = await freeLoopbackPort();
-  const config = join(root, 'config.yaml');
-  writeFileSync(config, collectorConfig(receiverPort, sink.port));
-  const collector = new Launched(binary, config, root, receiverPort, sink);
+  const sink = await startSink();
+  let collector: Launched;
+  try {
+    const root = mkdtempSync(join(tmpdir(), 'rpcx-otelcol-'));
+    const config = join(root, 'config.yaml');
+    writeFileSync(config, collectorConfig(receiverPort, sink.port));
+    collector = new Launched(binary, config, root, receiverPort, sink);
+  } catch (error) {
+    sink.server.close();
+    throw error;
+  }
+  // From here `close` takes the process, the sink and the directory down.
   try {
     await collector.start(readyTimeoutMs);
   } catch (error) {
