@@ -15,6 +15,9 @@ import {
   startProcess,
 } from '@rpcx/testing';
 
+// Child processes and a Go binary on a busy machine: more than the default 20 s.
+jest.setTimeout(60_000);
+
 let collector: OtelCollector;
 
 beforeAll(async () => {

@@ -27,6 +27,9 @@ function refused(url: string): Promise<boolean> {
   });
 }
 
+// A Go binary starting on a busy machine: more than the default 20 s.
+jest.setTimeout(60_000);
+
 describe('OpenTelemetry Collector launcher', () => {
   let collector: OtelCollector | undefined;
   afterAll(() => collector?.close());
