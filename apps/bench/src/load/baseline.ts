@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as ClientPackage from '@rpcx/client';
 import type * as ProtobufCodecs from '@rpcx/codecs/protobuf';
+import type * as OpsFeatures from './ops-features.js';
 import type { RpcxSide } from './rpcx-side.js';
 
 export const BASELINE_SUFFIX = ' [baseline]';
@@ -36,6 +37,11 @@ export async function loadBaseline(dir: string): Promise<Baseline> {
   }
   const clientPackage = (await import(pathToFileURL(clientEntry).href)) as typeof ClientPackage;
   const codecs = (await import(pathToFileURL(codecEntry).href)) as typeof ProtobufCodecs;
+  // Its ops rows' client side, when it has them (a checkout from before them has not).
+  const opsEntry = join(dir, 'apps/bench/dist/load/ops-features.js');
+  const ops = existsSync(opsEntry)
+    ? ((await import(pathToFileURL(opsEntry).href)) as typeof OpsFeatures)
+    : undefined;
   const commitFile = join(dir, '.baseline-commit');
   return {
     dir,
@@ -44,5 +50,11 @@ export async function loadBaseline(dir: string): Promise<Baseline> {
     Client: clientPackage.Client,
     createProtobufCodec: codecs.createProtobufCodec,
     serverEntry,
+    ...(ops && {
+      ops: {
+        features: ops.OPS_FEATURES,
+        clientInterceptors: (features) => ops.clientOps(features as OpsFeatures.OpsFeature[]),
+      },
+    }),
   };
 }

@@ -3,6 +3,7 @@
  *
  *   node dist/load/main.js [--duration ms] [--warmup ms] [--rounds n] [--concurrency 1,100]
  *                          [--rows echo,say,xclient] [--xclient-call say|echo]
+ *                          [--ops-rows metrics+access-log,...]
  *                          [--baseline dir] [--json file]
  *
  * Each server runs in its own child process (one core for the server, one for the client).
@@ -23,7 +24,8 @@
  * XClient row ÷ its plain Client row. They have no baseline twins.
  *
  * The `ops` rows (ops-loads.ts, not run by default: `--rows say,ops`) make the Say call with
- * tracing, the access log and metrics on, each ÷ the plain Say row.
+ * tracing, the access log and metrics on, each ÷ the plain Say row; with `--baseline`, each
+ * beside its baseline twin too.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +40,14 @@ import {
 } from './governance-loads.js';
 import { type InterleavePlan, type Load, measureInterleaved } from './interleave.js';
 import { printBaselineRatios, printClientRatios, printTable } from './load-table.js';
-import { OPS_ROWS, type OpsRows, printOpsRatios, startOpsRows } from './ops-loads.js';
+import {
+  OPS_ROWS,
+  type OpsRow,
+  type OpsRows,
+  opsRowsFrom,
+  printOpsRatios,
+  startOpsRows,
+} from './ops-loads.js';
 import { RawEchoClient, rawFrame } from './raw-echo.js';
 import { CEILING_ROW, type Row, toRows } from './rows.js';
 import { RPCX_ROWS, type RpcxRow, rpcxLoads, type Workload } from './rpcx-loads.js';
@@ -56,6 +65,8 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: [...RPCX_ROWS, GOVERNANCE_ROWS].join(',') },
       // What the governance rows call: 'say' (protobuf) or 'echo' (raw payload).
       'xclient-call': { type: 'string', default: 'say' },
+      // Which ops rows, by their features joined with '+' (`metrics+access-log`); default all.
+      'ops-rows': { type: 'string' },
       baseline: { type: 'string' },
       json: { type: 'string' },
     },
@@ -110,7 +121,7 @@ async function main(): Promise<void> {
       governance ? xclientCall : undefined,
       work,
       { ...plan, concurrency },
-      names.includes(OPS_ROWS),
+      names.includes(OPS_ROWS) ? opsRowsFrom(values['ops-rows']) : undefined,
     );
     const level = toRows(measured, concurrency, references);
     rows.push(...level);
@@ -142,8 +153,8 @@ async function measureLevel(
   governance: RpcxRow | undefined,
   work: Workload,
   plan: InterleavePlan,
-  /** Whether to measure the ops rows too. */
-  ops = false,
+  /** The ops rows to measure too (ops-loads.ts `opsRowsFrom`); undefined: none. */
+  ops?: OpsRow[],
 ) {
   // Undone in reverse: clients close before their servers stop.
   const cleanups: Array<() => unknown> = [];
@@ -182,7 +193,7 @@ async function measureLevel(
       loads.push(...governed.loads);
     }
     if (ops) {
-      const opsRows: OpsRows = await startOpsRows(work);
+      const opsRows: OpsRows = await startOpsRows(work, sides, ops);
       cleanups.push(opsRows.close);
       loads.push(...opsRows.loads);
     }

@@ -18,15 +18,18 @@
  *   propagated in metadata and run in a context, no span) — the part an SDK's spans do not explain;
  * - `installed, off`: the tracing interceptors with no SDK registered and the access log with
  *   `sampleRatio: 0` (metrics have no off switch: a ServerMetrics counts what it sees).
+ *
+ * With `--baseline`, each row has a `[baseline]` twin with that build's server and client side
+ * (when it has the row's features): before and after a change to an ops feature, in one run.
  */
 import { SerializeType } from '@rpcx/client';
 import { BenchmarkMessage } from '../bench-message.js';
 import type { Load } from './interleave.js';
 import { byRoundSpread } from './load-table.js';
-import { clientOps, type OpsFeature } from './ops-features.js';
+import type { OpsFeature } from './ops-features.js';
 import { pairRatios, type Row } from './rows.js';
 import { SAY_ROW, type Workload } from './rpcx-loads.js';
-import { ourSide } from './rpcx-side.js';
+import type { RpcxSide } from './rpcx-side.js';
 import { startServerProcess } from './server-child.js';
 
 /** `--rows` name of the group. */
@@ -37,7 +40,10 @@ const INSTALLED_OFF_ROW = `${SAY_ROW} installed, off`;
 /** All on with tracing that records nothing: a floor, not a setting the target is for. */
 const NOTHING_RECORDED_ROW = `${SAY_ROW} +metrics +tracing 0% root +access log`;
 
-const ROWS: ReadonlyArray<readonly [string, readonly OpsFeature[]]> = [
+/** An ops row: its name and the features its server and client have on. */
+export type OpsRow = readonly [name: string, features: readonly OpsFeature[]];
+
+const ROWS: readonly OpsRow[] = [
   [`${SAY_ROW} +tracing`, ['tracing']],
   [`${SAY_ROW} +tracing 10%`, ['tracing-10%']],
   [`${SAY_ROW} +tracing 10% root`, ['tracing-root-10%']],
@@ -55,6 +61,21 @@ const ROWS: ReadonlyArray<readonly [string, readonly OpsFeature[]]> = [
   [INSTALLED_OFF_ROW, ['tracing-api', 'access-log-off']],
 ];
 
+/**
+ * The rows `--ops-rows` names by their features joined with '+' (`metrics+access-log`), in
+ * the table's order; all of them when it names none.
+ */
+export function opsRowsFrom(text: string | undefined): OpsRow[] {
+  if (text === undefined || text === '') return [...ROWS];
+  const keys = text.split(',');
+  const keyOf = ([, features]: OpsRow) => features.join('+');
+  const unknown = keys.filter((key) => !ROWS.some((row) => keyOf(row) === key));
+  if (unknown.length > 0) {
+    throw new Error(`--ops-rows: no row ${unknown} (rows: ${ROWS.map(keyOf).join(', ')})`);
+  }
+  return ROWS.filter((row) => keys.includes(keyOf(row)));
+}
+
 /** The issue's targets: all of them on ≥ 0.85 × the plain row's req/s; installed, off ≥ 0.98. */
 export const OPS_TARGET = 0.85;
 export const INSTALLED_OFF_TARGET = 0.98;
@@ -64,32 +85,46 @@ export interface OpsRows {
   close(): Promise<void>;
 }
 
-export async function startOpsRows(work: Workload): Promise<OpsRows> {
+/**
+ * Each row's server process and Client, for each side that has ops rows (ours, and a baseline
+ * built with them): the baseline's twin follows each row, as `<row> [baseline]`.
+ */
+export async function startOpsRows(
+  work: Workload,
+  sides: readonly RpcxSide[],
+  rows: readonly OpsRow[] = ROWS,
+): Promise<OpsRows> {
   const cleanups: Array<() => unknown> = [];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
     const loads: Load[] = [];
-    for (const [name, features] of ROWS) {
-      const server = await startServerProcess('rpcx', ourSide.serverEntry, { ops: features });
-      cleanups.push(server.stop);
-      const client = new ourSide.Client({
-        address: server.address,
-        codecs: [ourSide.createProtobufCodec()],
-        interceptors: clientOps(features),
-      });
-      cleanups.push(() => client.close());
-      await client.connect();
-      const call = async () => {
-        const reply = await client.call<{ field1: string }>('Hello', 'Say', work.message, {
-          serializeType: SerializeType.ProtoBuffer,
-          replyType: BenchmarkMessage,
+    for (const [name, features] of rows) {
+      for (const side of sides) {
+        const ops = side.ops;
+        if (ops === undefined || !features.every((feature) => ops.features.includes(feature))) {
+          continue;
+        }
+        const server = await startServerProcess('rpcx', side.serverEntry, { ops: features });
+        cleanups.push(server.stop);
+        const client = new side.Client({
+          address: server.address,
+          codecs: [side.createProtobufCodec()],
+          interceptors: ops.clientInterceptors(features),
         });
-        if (reply.field1 !== 'OK') throw new Error('bad reply');
-      };
-      await call();
-      loads.push({ name, serverCpu: server.cpu, call });
+        cleanups.push(() => client.close());
+        await client.connect();
+        const call = async () => {
+          const reply = await client.call<{ field1: string }>('Hello', 'Say', work.message, {
+            serializeType: SerializeType.ProtoBuffer,
+            replyType: BenchmarkMessage,
+          });
+          if (reply.field1 !== 'OK') throw new Error('bad reply');
+        };
+        await call();
+        loads.push({ name: name + side.suffix, serverCpu: server.cpu, call });
+      }
     }
     return { loads, close };
   } catch (error) {
