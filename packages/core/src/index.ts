@@ -70,6 +70,6 @@ export {
 } from './request-limiter.js';
 export { RequestLimits, type RequestLimitsOptions } from './request-limits.js';
 export type { SelectContext, Selector } from './selector.js';
-export type { RegistryPlugin, ServerPlugin } from './server-plugin.js';
+export type { RegistryPlugin, ServedRequest, ServerPlugin } from './server-plugin.js';
 export { asError, asRpcxError, isErrorLike, messageOf } from './thrown.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

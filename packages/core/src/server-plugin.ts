@@ -21,6 +21,15 @@ export interface RegistryPlugin {
 }
 
 /**
+ * What the server noted of a request it answered, for `postWriteResponse`: what Go's server puts
+ * in the request's context (`StartRequestContextKey`).
+ */
+export interface ServedRequest {
+  /** When the request was read: `performance.now()`, in milliseconds. */
+  readonly receivedAt: number;
+}
+
+/**
  * Server hooks, named after Go rpcx's plugin interfaces (spec §3.8). Every hook is optional; the
  * server calls the plugins that have it in registration order. A hook may be synchronous or
  * return a promise; a synchronous hook keeps the request on the synchronous path. A hook that
@@ -69,12 +78,16 @@ export interface ServerPlugin {
     response: RpcxMessage | undefined,
     error?: Error,
   ): Awaitable<void>;
-  /** After a response was queued for writing. Errors are ignored. */
+  /**
+   * After a response was queued for writing; `served` says when the request was read. Errors
+   * are ignored.
+   */
   postWriteResponse?(
     conn: ConnectionInfo,
     request: RpcxMessage,
     response: RpcxMessage | undefined,
     error?: Error,
+    served?: ServedRequest,
   ): Awaitable<void>;
   /** Server push: before and after the message is written. Errors are ignored. */
   preWriteRequest?(conn: ConnectionInfo, message: RpcxMessage): Awaitable<void>;

@@ -16,6 +16,7 @@ import {
   monotonicNow,
   newMetadata,
   RpcxError,
+  type ServedRequest,
   type ServerRequestMessage,
 } from '@rpcx/core';
 import type { Message } from '@rpcx/protocol';
@@ -43,7 +44,7 @@ export interface ExchangeHost {
  */
 export let connectionOf: (exchange: Exchange) => Connection;
 
-export class Exchange implements ServerCall {
+export class Exchange implements ServerCall, ServedRequest {
   /** The request, once read. */
   request!: Message;
   deadline: number | undefined = undefined;
@@ -63,6 +64,12 @@ export class Exchange implements ServerCall {
    * without auth build their exchanges exactly as before.
    */
   declare principal: unknown;
+  /**
+   * When the request was read (`performance.now()`, ms), noted only when a plugin has
+   * `postWriteResponse` (it gets it as `served`). Declared like `principal`: a server without
+   * such a plugin builds its exchanges as before.
+   */
+  declare receivedAt: number;
   /** Its diagnostics message, from the chain's start to the end, while someone listens. */
   observed: ServerRequestMessage | undefined = undefined;
   readonly #conn: Connection;

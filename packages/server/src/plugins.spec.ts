@@ -1,4 +1,5 @@
 import { ErrorCode, type RegistryPlugin, RpcxError, type ServerPlugin } from '@rpcx/core';
+import { settle, useFakeClock } from '@rpcx/testing';
 import { RATE_LIMIT_TEXT } from './errors.js';
 import { Server } from './server.js';
 import { cleanup, connect, eventually, startServer, tracked } from './test-support/harness.js';
@@ -288,6 +289,35 @@ describe('hooks that change or refuse a call', () => {
     // The server's close hooks have run: a second report would be there by now.
     await eventually(() => closed);
     expect(seen).toEqual([[true, 'wrong metadata lines. some keys or values are missing']]);
+  });
+});
+
+describe('what postWriteResponse is told', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('served.receivedAt: when the request was read, on the clock of performance.now()', async () => {
+    useFakeClock();
+    const told: Array<{ status: string; ms: number }> = [];
+    const timing: ServerPlugin = {
+      postWriteResponse(_conn, _request, _response, error, served) {
+        told.push({ status: error ? 'error' : 'ok', ms: performance.now() - served!.receivedAt });
+      },
+    };
+    const { address } = await startServer({ plugins: [timing] }, (s) => {
+      s.registerFunction('Svc', 'Slow', () => {
+        jest.advanceTimersByTime(7);
+        return 'done';
+      });
+    });
+    const client = await connect(address);
+    await client.call(jsonRequest('Svc', 'Slow', null, { seq: 1 }));
+    jest.advanceTimersByTime(100); // between requests: not part of the next one
+    await client.call(jsonRequest('Svc', 'Missing', null, { seq: 2 }));
+    await settle(() => told.length === 2, 'two responses');
+    expect(told).toEqual([
+      { status: 'ok', ms: 7 },
+      { status: 'error', ms: 0 },
+    ]);
   });
 });
 

@@ -158,6 +158,8 @@ export class RequestPipeline implements ExchangeHost {
   private afterRead(exchange: Exchange, request: Message): void {
     exchange.received(request);
     const plugins = this.settings.plugins;
+    // Read once here for every plugin that wants it, as Go's StartRequestContextKey.
+    if (plugins.postWriteResponse.length > 0) exchange.receivedAt = monotonicNow();
     if (plugins.postReadRequest.length === 0) {
       this.admit(exchange);
       return;

@@ -159,7 +159,7 @@ export class Responder {
     const plugins = this.settings.plugins;
     if (plugins.postWriteResponse.length > 0) {
       const pending = plugins.runIgnoring('postWriteResponse', plugins.postWriteResponse, (p) =>
-        p.postWriteResponse(conn.view, exchange.request, response, failure),
+        p.postWriteResponse(conn.view, exchange.request, response, failure, exchange),
       );
       if (pending !== undefined) {
         pending.then(() => this.end(exchange));

@@ -1,7 +1,7 @@
 /**
  * The access log on real sockets (RawClient → Server on 127.0.0.1) into real Writables: a file,
- * a collecting stream, a stream that stalls, one that fails. Clocks and the sampler's random
- * numbers are injected; the rate limit's windows run on the fake clock.
+ * a collecting stream, a stream that stalls, one that fails. The wall clock and the sampler's
+ * random numbers are injected; durations and the rate limit's windows run on the fake clock.
  */
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { ErrorCode, type Logger, RpcxError, type ServerPlugin } from '@rpcx/core';
 import { encodeMessage } from '@rpcx/protocol';
 import { nextTurn, settle, useFakeClock } from '@rpcx/testing';
+import type { ServerInterceptor } from '../interceptor.js';
 import type { Server } from '../server.js';
 import { cleanup, connect, startServer } from '../test-support/harness.js';
 import { jsonRequest, type RawClient, request } from '../test-support/raw-client.js';
@@ -51,34 +52,34 @@ class Collector extends Writable {
   }
 }
 
-/** A monotonic clock that moves 5 ms each time it is read. */
-function stepping(step = 5): () => number {
-  let now = 0;
-  return () => {
-    now += step;
-    return now;
+/**
+ * A server interceptor that makes every call take `ms` on the fake clock (`useFakeClock`): the
+ * lines' durations run from when the server read the request to when its response was written.
+ */
+const taking =
+  (ms: number): ServerInterceptor =>
+  (next) =>
+  (call) => {
+    jest.advanceTimersByTime(ms);
+    return next(call);
   };
-}
 
 async function logged(
   options: Partial<AccessLogOptions> & { stream: Writable },
   after: ServerPlugin[] = [],
+  interceptors: ServerInterceptor[] = [],
 ): Promise<{ log: AccessLogPlugin; client: RawClient }> {
   // Lines leave at the end of each turn (flushIntervalMs 0) unless a test says otherwise.
-  const log = new AccessLogPlugin({
-    now: () => T0,
-    monotonic: stepping(),
-    flushIntervalMs: 0,
-    ...options,
-  });
-  const { address } = await startServer({ plugins: [log, ...after] }, services);
+  const log = new AccessLogPlugin({ now: () => T0, flushIntervalMs: 0, ...options });
+  const { address } = await startServer({ plugins: [log, ...after], interceptors }, services);
   return { log, client: await connect(address) };
 }
 
 describe('AccessLogPlugin: the lines', () => {
   test('one JSON line per call: peer, service, method, status, duration, payload bytes, trace id', async () => {
+    useFakeClock();
     const stream = new Collector();
-    const { client } = await logged({ stream });
+    const { client } = await logged({ stream }, [], [taking(5)]);
     const ok = await client.call(
       jsonRequest(
         'Arith',
@@ -201,12 +202,32 @@ describe('AccessLogPlugin: the lines', () => {
     ]);
   });
 
-  test('a formatter writes its own lines; long peer-supplied names are cut', async () => {
+  test('so is a request refused by a plugin before it: every answered request has a line', async () => {
     const stream = new Collector();
-    const { log, client } = await logged({
-      stream,
-      format: (e) => `${e.peer} ${e.service}.${e.method} ${e.status} ${e.durationMs}ms`,
-    });
+    const limit = new ReqRateLimitingPlugin({ fillIntervalMs: 3_600_000, capacity: 1 });
+    const log = new AccessLogPlugin({ stream, now: () => T0, flushIntervalMs: 0 });
+    const { address } = await startServer({ plugins: [limit, log] }, services);
+    const client = await connect(address);
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1 }));
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 2 }));
+    await settle(() => log.written === 2, 'two lines');
+    expect(stream.records.map((r) => [r.status, r.code])).toEqual([
+      ['ok', undefined],
+      ['error', ErrorCode.RateLimited],
+    ]);
+  });
+
+  test('a formatter writes its own lines; long peer-supplied names are cut', async () => {
+    useFakeClock();
+    const stream = new Collector();
+    const { log, client } = await logged(
+      {
+        stream,
+        format: (e) => `${e.peer} ${e.service}.${e.method} ${e.status} ${e.durationMs}ms`,
+      },
+      [],
+      [taking(5)],
+    );
     await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1 }));
     await client.call(jsonRequest('S'.repeat(300), 'Mul', {}, { seq: 2 }));
     await settle(() => log.written === 2, 'two lines');
@@ -238,17 +259,13 @@ describe('AccessLogPlugin: the lines', () => {
   test('the built-in line is exactly JSON.stringify of the entry, escapes included', async () => {
     const built = new Collector();
     const stringified = new Collector();
-    const options = { now: () => T0 + 0.5, monotonic: stepping(0.0004), flushIntervalMs: 0 };
+    useFakeClock();
+    const options = { now: () => T0 + 0.5, flushIntervalMs: 0 };
     const plugins = [
       new AccessLogPlugin({ stream: built, ...options }),
-      new AccessLogPlugin({
-        stream: stringified,
-        format: JSON.stringify,
-        ...options,
-        monotonic: stepping(0.0004),
-      }),
+      new AccessLogPlugin({ stream: stringified, format: JSON.stringify, ...options }),
     ];
-    const { address } = await startServer({ plugins }, services);
+    const { address } = await startServer({ plugins, interceptors: [taking(0.0004)] }, services);
     const client = await connect(address);
     const names = ['Mul', 'quote"d', 'back\\slash', 'é ü 中', 'ctrl\u0001\n', '</script>'];
     for (const [i, method] of names.entries()) {
@@ -317,6 +334,21 @@ describe('AccessLogPlugin: sampling and the rate limit', () => {
       '{"A":5,"B":1}'.length,
     ]);
     expect(draws).toEqual([]);
+  });
+
+  test('sampleRatio 0: no hooks at all (the server skips their stages), nothing logged', async () => {
+    const stream = new Collector();
+    const random = jest.fn(() => 0);
+    const { log, client } = await logged({ stream, sampleRatio: 0, random });
+    expect(log.postReadRequest).toBeUndefined();
+    expect(log.postWriteResponse).toBeUndefined();
+    const reply = await client.call(jsonRequest('Arith', 'Mul', { A: 2, B: 3 }, { seq: 1 }));
+    expect(Buffer.from(reply.payload).toString()).toBe('{"C":6}');
+    client.send(jsonRequest('Arith', 'Note', {}, { seq: 2, oneway: true }));
+    await client.call(jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 3 }));
+    log.flush();
+    expect(stream.chunks).toEqual([]);
+    expect(random).not.toHaveBeenCalled();
   });
 
   test('maxLinesPerSecond: the rest of the window is counted, and said once the window ends', async () => {

@@ -1,12 +1,13 @@
 /**
  * The access log: one line per call — JSON by default — written to any Writable stream, with
- * sampling, a lines-per-second limit and a bounded buffer. A server plugin with two hooks:
- * `postReadRequest` decides whether a call is sampled and notes when it arrived (the only cost
- * of an unsampled call is that decision), `postWriteResponse` writes its line once the response
- * was handed to the connection. A oneway request, which gets no response, is logged when it
- * arrives. Lines are handed to the stream in chunks (every `flushIntervalMs`, or at 64 KiB): a
- * write per call would cost a file system request per call. When the stream holds more than
- * `maxBufferedBytes` not yet written, lines are dropped and counted, never queued without bound.
+ * sampling, a lines-per-second limit and a bounded buffer. A server plugin: `postWriteResponse`
+ * decides whether a call is sampled (the only cost of an unsampled call) and writes its line once
+ * the response was handed to the connection, timed from when the server read the request (its
+ * `served.receivedAt`). A oneway request, which gets no response, is logged by `postReadRequest`
+ * when it arrives. Lines are handed to the stream in chunks (every `flushIntervalMs`, or at
+ * 64 KiB): a write per call would cost a file system request per call. When the stream holds
+ * more than `maxBufferedBytes` not yet written, lines are dropped and counted, never queued
+ * without bound.
  */
 import type { Writable } from 'node:stream';
 import {
@@ -15,8 +16,10 @@ import {
   isRpcxError,
   type Logger,
   messageOf,
+  monotonicNow,
   peerText,
   type RpcxMessage,
+  type ServedRequest,
   type ServerPlugin,
 } from '@rpcx/core';
 
@@ -76,10 +79,11 @@ export interface AccessLogOptions {
    * event-loop turn (one write per turn, however few lines).
    */
   flushIntervalMs?: number;
-  /** Wall clock (ms): timestamps and the rate limit's windows. Default `Date.now`. */
+  /**
+   * Wall clock (ms): timestamps and the rate limit's windows. Default `Date.now`. (Durations are
+   * on the server's clock, `performance.now()`: from when it read the request.)
+   */
   now?: () => number;
-  /** Monotonic clock (ms) for durations. Default `performance.now`. */
-  monotonic?: () => number;
   /** Told once when the stream fails (later lines are dropped). Default: silent. */
   logger?: Logger;
 }
@@ -91,10 +95,7 @@ const CHUNK_BYTES = 64 * 1024;
 const WINDOW_MS = 1000;
 const TRACEPARENT = 'traceparent';
 
-/**
- * `new Server({ plugins: [new AccessLogPlugin({ stream })] })`. Put it first among the plugins:
- * a call another plugin's `postReadRequest` refuses before this one saw it is not logged.
- */
+/** `new Server({ plugins: [new AccessLogPlugin({ stream })] })`. */
 export class AccessLogPlugin implements ServerPlugin {
   readonly name = 'access-log';
   /** Lines dropped because the stream's buffer was full or the stream failed. */
@@ -113,10 +114,7 @@ export class AccessLogPlugin implements ServerPlugin {
   private readonly maxLines: number;
   private readonly maxBufferedBytes: number;
   private readonly now: () => number;
-  private readonly monotonic: () => number;
   private readonly logger: Logger | undefined;
-  /** Arrival times of the sampled requests now in progress. */
-  private readonly arrivals = new WeakMap<RpcxMessage, number>();
   /** Lines of this turn, not yet handed to the stream. */
   private batch = '';
   private batchLines = 0;
@@ -147,7 +145,6 @@ export class AccessLogPlugin implements ServerPlugin {
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.now = options.now ?? Date.now;
-    this.monotonic = options.monotonic ?? (() => performance.now());
     this.logger = options.logger;
     if (!(this.sampleRatio >= 0 && this.sampleRatio <= 1)) {
       throw new RangeError(`AccessLogPlugin: sampleRatio must be in 0..1, got ${this.sampleRatio}`);
@@ -163,16 +160,17 @@ export class AccessLogPlugin implements ServerPlugin {
       );
     }
     this.stream.on('error', this.streamFailed);
+    if (this.sampleRatio === 0) {
+      // Logging nothing: no hooks at all, so the server skips their stages (and their clock).
+      Object.defineProperty(this, 'postReadRequest', { value: undefined });
+      Object.defineProperty(this, 'postWriteResponse', { value: undefined });
+    }
   }
 
+  /** Logs a oneway request (it has no response): sampled, when it arrives. */
   postReadRequest(conn: ConnectionInfo, request: RpcxMessage | undefined): void {
-    if (request === undefined || request.heartbeat) return;
-    if (this.sampleRatio < 1 && !(this.random() < this.sampleRatio)) return;
-    if (request.oneway) {
-      this.line(conn, request, 'oneway', undefined, 0, 0);
-      return;
-    }
-    this.arrivals.set(request, this.monotonic());
+    if (request === undefined || !request.oneway || request.heartbeat || !this.sampled()) return;
+    this.line(conn, request, 'oneway', undefined, 0, 0);
   }
 
   postWriteResponse(
@@ -180,18 +178,21 @@ export class AccessLogPlugin implements ServerPlugin {
     request: RpcxMessage,
     response: RpcxMessage | undefined,
     error?: Error,
+    served?: ServedRequest,
   ): void {
-    const arrived = this.arrivals.get(request);
-    if (arrived === undefined) return; // not sampled, or refused before this plugin saw it
-    this.arrivals.delete(request);
+    if (!this.sampled()) return;
     this.line(
       conn,
       request,
       error === undefined ? 'ok' : 'error',
       error,
-      this.monotonic() - arrived,
+      served === undefined ? 0 : monotonicNow() - served.receivedAt,
       response === undefined ? 0 : response.payload.length,
     );
+  }
+
+  private sampled(): boolean {
+    return this.sampleRatio >= 1 || (this.sampleRatio > 0 && this.random() < this.sampleRatio);
   }
 
   /**
