@@ -8,7 +8,9 @@ import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { INVALID_SPANID, INVALID_TRACEID, type SpanContext, TraceFlags } from '@opentelemetry/api';
 
-const POOL_BYTES = 4096;
+// Large enough that the refills (a native call and the hex of the pool) are rare: each costs
+// tens of microseconds in a busy process, a few in a loop.
+const POOL_BYTES = 32 * 1024;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
 /** The pool as hex, made once per fill: an id is then a slice of it, not a conversion. */
 let poolHex = '';
