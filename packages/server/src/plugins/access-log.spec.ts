@@ -311,11 +311,31 @@ describe('AccessLogPlugin: the lines', () => {
     );
   });
 
-  test('traceIdOf reads the trace id of a traceparent by its shape only', () => {
+  test('traceIdOf reads the trace id of a traceparent: its dashes and 32 lower-case hex digits', () => {
     expect(traceIdOf(TRACEPARENT)).toBe(TRACE_ID);
     expect(traceIdOf(undefined)).toBeUndefined();
     expect(traceIdOf('00-short')).toBeUndefined();
     expect(traceIdOf(TRACEPARENT.replace('-', '_'))).toBeUndefined();
+    for (const bad of ['"', '\\', '\n', 'A', 'g', '/', ':', '`', '\u00e9']) {
+      expect(traceIdOf(TRACEPARENT.replace('4bf9', `4${bad}f9`.slice(0, 4)))).toBeUndefined();
+    }
+  });
+
+  test("a peer's traceparent cannot break a line: no trace id unless it is hex", async () => {
+    const stream = new Collector();
+    const { log, client } = await logged({ stream });
+    // Same length and dashes as a valid one; a quote and a newline where the id's digits go.
+    const id = '","forged":"yes"\n{"x":"'.padEnd(32, '0');
+    const forged = `00-${id}-00f067aa0ba902b7-01`;
+    expect(forged).toHaveLength(TRACEPARENT.length);
+    await client.call(
+      jsonRequest('Arith', 'Mul', { A: 1, B: 1 }, { seq: 1, metadata: { traceparent: forged } }),
+    );
+    await settle(() => log.written === 1, 'the line');
+    expect(stream.lines).toHaveLength(1);
+    expect(stream.records[0]).not.toHaveProperty('forged');
+    expect(stream.records[0]).not.toHaveProperty('traceId');
+    expect(stream.records[0]).toMatchObject({ method: 'Mul', status: 'ok' });
   });
 });
 

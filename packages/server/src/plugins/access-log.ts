@@ -42,7 +42,7 @@ export interface AccessLogEntry {
   /** Payload sizes (plain, before compression) of the request and the response. */
   bytesIn: number;
   bytesOut: number;
-  /** The trace id of the request's W3C `traceparent` metadata, when it has one. */
+  /** The trace id of the request's W3C `traceparent` metadata, when it has a well-formed one. */
   traceId?: string;
 }
 
@@ -237,7 +237,7 @@ export class AccessLogPlugin implements ServerPlugin {
       // What JSON.stringify(entry) writes, without the entry object.
       this.enqueue(
         `{"time":"${time}",${this.names.of(conn, request)},"status":"${status}"` +
-          (code === undefined ? '' : `,"code":"${code}","error":${jsonString(text!)}`) +
+          (code === undefined ? '' : `,"code":${jsonString(code)},"error":${jsonString(text!)}`) +
           `,"durationMs":${ms},"bytesIn":${bytesIn},"bytesOut":${bytesOut}` +
           (traceId === undefined ? '}' : `,"traceId":"${traceId}"}`),
       );
@@ -417,11 +417,17 @@ function jsonString(text: string): string {
 }
 
 /**
- * The trace id of a W3C `traceparent` value (`00-<32 hex>-<16 hex>-<2 hex>`), checked only as
- * far as its shape: cheap enough for every line.
+ * The trace id of a W3C `traceparent` value (`00-<32 hex>-<16 hex>-<2 hex>`): its dashes and
+ * the id's 32 lower-case hex digits are checked, and nothing else — cheap enough for every line,
+ * and no peer-chosen character reaches a line unescaped.
  */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   if (traceparent === undefined || traceparent.length < 55) return undefined;
   if (traceparent.charCodeAt(2) !== 0x2d || traceparent.charCodeAt(35) !== 0x2d) return undefined;
+  for (let i = 3; i < 35; i++) {
+    const code = traceparent.charCodeAt(i);
+    // 0-9, a-f
+    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return undefined;
+  }
   return traceparent.slice(3, 35);
 }
