@@ -25,8 +25,11 @@ export interface RegistryPlugin {
  * in the request's context (`StartRequestContextKey`).
  */
 export interface ServedRequest {
-  /** When the request was read: `performance.now()`, in milliseconds. */
-  readonly receivedAt: number;
+  /**
+   * When the request was read: `performance.now()`, in milliseconds. Undefined for a request
+   * read before the first plugin with `postWriteResponse` was added.
+   */
+  readonly receivedAt?: number;
 }
 
 /**

@@ -300,7 +300,7 @@ describe('what postWriteResponse is told', () => {
     const told: Array<{ status: string; ms: number }> = [];
     const timing: ServerPlugin = {
       postWriteResponse(_conn, _request, _response, error, served) {
-        told.push({ status: error ? 'error' : 'ok', ms: performance.now() - served!.receivedAt });
+        told.push({ status: error ? 'error' : 'ok', ms: performance.now() - served!.receivedAt! });
       },
     };
     const { address } = await startServer({ plugins: [timing] }, (s) => {

@@ -217,6 +217,24 @@ describe('AccessLogPlugin: the lines', () => {
     ]);
   });
 
+  test('added while a call is in flight: that call is logged with duration 0, not NaN', async () => {
+    const stream = new Collector();
+    let answer: ((value: unknown) => void) | undefined;
+    const { server, address } = await startServer({}, (s) => {
+      s.registerFunction('Arith', 'Later', () => new Promise((resolve) => (answer = resolve)));
+    });
+    const client = await connect(address);
+    const pending = client.call(jsonRequest('Arith', 'Later', {}, { seq: 1 }));
+    await settle(() => answer !== undefined, 'the call in the handler');
+    const log = new AccessLogPlugin({ stream, now: () => T0, flushIntervalMs: 0 });
+    server.addPlugin(log);
+    answer!({ done: true });
+    await pending;
+    await settle(() => log.written === 1, 'its line');
+    expect(stream.lines[0]).toContain('"durationMs":0,');
+    expect(stream.records[0]).toMatchObject({ method: 'Later', status: 'ok', durationMs: 0 });
+  });
+
   test('a formatter writes its own lines; long peer-supplied names are cut', async () => {
     useFakeClock();
     const stream = new Collector();

@@ -181,12 +181,13 @@ export class AccessLogPlugin implements ServerPlugin {
     served?: ServedRequest,
   ): void {
     if (!this.sampled()) return;
+    const receivedAt = served?.receivedAt;
     this.line(
       conn,
       request,
       error === undefined ? 'ok' : 'error',
       error,
-      served === undefined ? 0 : monotonicNow() - served.receivedAt,
+      receivedAt === undefined ? 0 : monotonicNow() - receivedAt,
       response === undefined ? 0 : response.payload.length,
     );
   }
