@@ -13,9 +13,9 @@ import {
   startCallSpan,
   unsampledParent,
 } from './call-span.js';
-import { unsampledRootSpanContext } from './new-trace-ids.js';
+import { newUnsampledTraceparent } from './new-trace-ids.js';
 import { resolveTracing, type TracingOptions } from './options.js';
-import { injectSpan, injectSpanContext, metadataGetter } from './propagator.js';
+import { injectSpan, injectUnsampledRoot, metadataGetter } from './propagator.js';
 
 /** What the interceptor reads and writes of a call: the shape of `@rpcx/client`'s `ClientCall`. */
 export interface TracedClientCall {
@@ -62,7 +62,7 @@ export function clientTracing(options: TracingOptions = {}): ClientTracingInterc
       // A new trace, sampled out here: it travels in the metadata alone (what is left of the
       // chain sends the call; it has no span to see).
       const metadata: Metadata = { ...call.metadata };
-      injectSpanContext(propagator, unsampledRootSpanContext(), parent, metadata);
+      injectUnsampledRoot(propagator, newUnsampledTraceparent(), parent, metadata);
       call.metadata = metadata;
       return next(call);
     }

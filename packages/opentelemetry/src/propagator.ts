@@ -16,6 +16,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Metadata } from '@rpcx/core';
+import { unsampledSpanContextOf } from './new-trace-ids.js';
 
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
@@ -138,18 +139,19 @@ export function injectSpan(
 }
 
 /**
- * `injectSpan` of a span context no Context holds yet: the Context a propagator reads from is
- * made only for a propagator other than the default one.
+ * Puts a new trace left out here (`newUnsampledTraceparent`) into `metadata`: its `traceparent`
+ * as it is for the default propagator; for another, a Context with its span context.
  */
-export function injectSpanContext(
+export function injectUnsampledRoot(
   propagator: TextMapPropagator<Metadata>,
-  spanContext: SpanContext,
+  traceparent: string,
   parent: Context,
   metadata: Metadata,
 ): void {
   if (propagator === traceContextPropagator) {
-    traceContextPropagator.injectValid(spanContext, metadata);
+    metadata[TRACEPARENT] = traceparent;
   } else {
+    const spanContext = unsampledSpanContextOf(traceparent);
     propagator.inject(trace.setSpanContext(parent, spanContext), metadata, metadataSetter);
   }
 }

@@ -13,9 +13,9 @@ import {
   startCallSpan,
   unsampledParent,
 } from './call-span.js';
-import { unsampledRootSpanContext } from './new-trace-ids.js';
+import { newUnsampledTraceparent, unsampledSpanContextOf } from './new-trace-ids.js';
 import { resolveTracing, type TracingOptions } from './options.js';
-import { injectSpan, metadataGetter } from './propagator.js';
+import { injectSpan, injectUnsampledRoot, metadataGetter } from './propagator.js';
 
 /** What the interceptor reads of a call: the shape of `@rpcx/server`'s `ServerCall`. */
 export interface TracedServerCall {
@@ -57,9 +57,10 @@ export function serverTracing(options: TracingOptions = {}): ServerTracingInterc
     }
     if (leftOutAsNewTrace(tracing, parent)) {
       // A new trace, sampled out here: the handler runs in it, and its metadata names it.
-      const spanContext = unsampledRootSpanContext();
-      const root = trace.setSpanContext(parent, spanContext);
-      if (!Object.isFrozen(metadata)) injectSpan(propagator, spanContext, root, metadata);
+      const traceparent = newUnsampledTraceparent();
+      const root = trace.setSpanContext(parent, unsampledSpanContextOf(traceparent));
+      if (!Object.isFrozen(metadata))
+        injectUnsampledRoot(propagator, traceparent, parent, metadata);
       return context.with(root, next, undefined, call);
     }
     const span = startCallSpan(tracing, SpanKind.SERVER, call, parent);
