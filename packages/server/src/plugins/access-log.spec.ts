@@ -14,7 +14,7 @@ import type { ServerInterceptor } from '../interceptor.js';
 import type { Server } from '../server.js';
 import { cleanup, connect, startServer } from '../test-support/harness.js';
 import { jsonRequest, type RawClient, request } from '../test-support/raw-client.js';
-import { type AccessLogOptions, AccessLogPlugin, traceIdOf } from './access-log.js';
+import { type AccessLogOptions, AccessLogPlugin, durationText, traceIdOf } from './access-log.js';
 import { ReqRateLimitingPlugin } from './rate-limit-requests.js';
 
 const T0 = Date.parse('2026-01-02T03:04:05.000Z');
@@ -283,7 +283,13 @@ describe('AccessLogPlugin: the lines', () => {
       new AccessLogPlugin({ stream: built, ...options }),
       new AccessLogPlugin({ stream: stringified, format: JSON.stringify, ...options }),
     ];
-    const { address } = await startServer({ plugins, interceptors: [taking(0.0004)] }, services);
+    // Durations of every kind: under a microsecond, whole, with one, two and three decimals.
+    const durations = [0.0004, 2, 1.5, 10.05, 123.4567, 0.0126];
+    const varying: ServerInterceptor = (next) => (call) => {
+      jest.advanceTimersByTime(durations.shift() ?? 1);
+      return next(call);
+    };
+    const { address } = await startServer({ plugins, interceptors: [varying] }, services);
     const client = await connect(address);
     const names = ['Mul', 'quote"d', 'back\\slash', 'é ü 中', 'ctrl\u0001\n', '</script>'];
     for (const [i, method] of names.entries()) {
@@ -299,7 +305,8 @@ describe('AccessLogPlugin: the lines', () => {
     await settle(() => stringified.lines.length === names.length, 'the lines');
     expect(built.lines).toEqual(stringified.lines);
     expect(built.records.map((r) => r.method)).toEqual(names);
-    expect(built.records[0]!.durationMs).toBe(0); // 0.4 µs: whole microseconds only
+    // 0.4 µs: whole microseconds only.
+    expect(built.records.map((r) => r.durationMs)).toEqual([0, 2, 1.5, 10.05, 123.457, 0.013]);
   });
 
   test('names come right for many methods, services and connections (their JSON is remembered per connection)', async () => {
@@ -327,6 +334,19 @@ describe('AccessLogPlugin: the lines', () => {
         method,
       ]),
     );
+  });
+
+  test('durationText writes what JSON.stringify writes for Math.round(ms * 1000) / 1000', () => {
+    const plain = (ms: number) => JSON.stringify(Math.round(ms * 1000) / 1000);
+    const edges = [0, 0.0004, 0.0005, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 1.5, 2.05, 10.1, 99.999];
+    edges.push(123.456, 999.9995, 1000, 60_000.001, 2_147_483.647, 2_147_484.648, 9e12 + 0.5);
+    edges.push(-0.001, -5, Number.NaN, Number.POSITIVE_INFINITY, 1e300);
+    for (const ms of edges) expect([ms, durationText(ms)]).toEqual([ms, plain(ms)]);
+    // Every microsecond of the first 0.1 s, then every 997th up to 100 s.
+    for (let us = 0; us < 100_000_000; us += us < 100_000 ? 1 : 997) {
+      const ms = us / 1000 + 0.0002;
+      if (durationText(ms) !== plain(ms)) expect([ms, durationText(ms)]).toEqual([ms, plain(ms)]);
+    }
   });
 
   test('traceIdOf reads the trace id of a traceparent: its dashes and 32 lower-case hex digits', () => {
