@@ -271,12 +271,7 @@ class Launched implements OtelCollector {
   async start(readyTimeoutMs: number): Promise<void> {
     this.process.start(this.binary, [`--config=${this.config}`], () => running.delete(this));
     running.add(this);
-    const deadline = Date.now() + readyTimeoutMs;
-    while (this.process.running) {
-      if (await accepts(this.receiverPort)) return;
-      if (Date.now() > deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (await this.process.waitReady(() => accepts(this.receiverPort), readyTimeoutMs)) return;
     throw new Error(
       `the collector (${this.binary}) did not accept OTLP on port ${this.receiverPort} within ${readyTimeoutMs} ms\n--- output ---\n${this.output()}`,
     );

@@ -167,15 +167,8 @@ class Launched implements PrometheusServer {
 
     // Ready: `/-/ready` answers 200 and every target is active (the scrape manager takes up
     // the discovered targets about 5 s after start).
-    const deadline = Date.now() + readyTimeoutMs;
-    while (this.process.running) {
-      if (await this.ready()) return;
-      if (Date.now() > deadline) {
-        await this.kill();
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    if (await this.process.waitReady(() => this.ready(), readyTimeoutMs)) return;
+    await this.kill();
     throw new Error(
       `Prometheus on port ${this.port} (${this.binary}) did not become ready (with ${this.targetCount} active targets) within ${readyTimeoutMs} ms\n--- output ---\n${this.output()}`,
     );

@@ -5,7 +5,7 @@
  *
  *   const server = new ServerBinary('prometheus');
  *   server.start(binary, args);
- *   while (server.running && !(await ready())) ...;
+ *   if (!(await server.waitReady(ready, timeoutMs))) ...;
  *   await server.stop();   // or kill(): SIGKILL at once
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -50,6 +50,20 @@ export class ServerBinary {
       });
     });
     if (child.pid !== undefined) this.watchdog = startWatchdog(child.pid);
+  }
+
+  /**
+   * Asks `ready` every 100 ms while the process runs: true once it says so, false when the
+   * process exited or `timeoutMs` went by first.
+   */
+  async waitReady(ready: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running) {
+      if (await ready()) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
   }
 
   /** SIGKILL; resolves once it has exited. */
